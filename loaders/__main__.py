@@ -1,0 +1,7 @@
+"""Entry point for ``python -m loaders``."""
+
+import sys
+
+from loaders.cli import main
+
+sys.exit(main())

@@ -1,0 +1,132 @@
+"""The file interface: which names are data files, and which columns they must have.
+
+This is the loader's half of the interface documented in docs/file_interface.md.
+Column *rules* (types, ranges, code lists) are not checked here: they belong to
+the dbt validation layer, so that a bad value becomes an error row, not a lost file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+
+@dataclass(frozen=True)
+class FileKind:
+    """One kind of delivered file and the raw table it lands in."""
+
+    name: str
+    raw_table: str
+    pattern: re.Pattern[str]
+    required_columns: tuple[str, ...]
+    optional_columns: tuple[str, ...]
+    dated: bool
+
+    @property
+    def known_columns(self) -> tuple[str, ...]:
+        return self.required_columns + self.optional_columns
+
+
+POS_ORDERS = FileKind(
+    name="pos_orders",
+    raw_table="pos_order_lines",
+    pattern=re.compile(r"^pos/pos_orders_(\d{8})\.csv$"),
+    required_columns=(
+        "order_id",
+        "store_id",
+        "business_date",
+        "order_ts",
+        "currency",
+        "line_number",
+        "sku",
+        "quantity",
+        "unit_price",
+        "line_total",
+        "order_total",
+    ),
+    optional_columns=("register_id", "customer_id", "discount_amount"),
+    dated=True,
+)
+
+OMS_ORDERS = FileKind(
+    name="oms_orders",
+    raw_table="oms_orders",
+    pattern=re.compile(r"^oms/oms_orders_(\d{8})\.csv$"),
+    required_columns=(
+        "oms_order_id",
+        "source_system",
+        "source_order_id",
+        "store_id",
+        "order_status",
+        "order_total",
+        "currency",
+        "created_at",
+    ),
+    optional_columns=("customer_id",),
+    dated=True,
+)
+
+STORES = FileKind(
+    name="stores",
+    raw_table="stores",
+    pattern=re.compile(r"^reference/stores\.csv$"),
+    required_columns=("store_id", "store_name", "is_active"),
+    optional_columns=(),
+    dated=False,
+)
+
+PRODUCTS = FileKind(
+    name="products",
+    raw_table="products",
+    pattern=re.compile(r"^reference/products\.csv$"),
+    required_columns=("sku", "product_name", "is_active"),
+    optional_columns=(),
+    dated=False,
+)
+
+FILE_KINDS: tuple[FileKind, ...] = (POS_ORDERS, OMS_ORDERS, STORES, PRODUCTS)
+
+# Producers upload under a temporary name and rename when complete.
+PARTIAL_SUFFIXES = (".tmp", ".part", ".filepart")
+
+
+@dataclass(frozen=True)
+class Classified:
+    """What discovery decided about one path in the drop."""
+
+    relpath: str
+    kind: FileKind | None
+    business_date: date | None
+    skip_reason: str | None  # set when the file is not to be read
+
+    @property
+    def is_partial(self) -> bool:
+        return self.skip_reason is not None and self.skip_reason.startswith("still being written")
+
+
+def classify(relpath: str) -> Classified:
+    """Classify a drop-relative POSIX path as a data file, a partial upload, or an unknown name."""
+    parts = relpath.split("/")
+    base = parts[-1]
+    if any(part.startswith(".") for part in parts) or base.endswith(PARTIAL_SUFFIXES):
+        return Classified(relpath, None, None, "still being written (temporary or hidden name)")
+    for kind in FILE_KINDS:
+        match = kind.pattern.match(relpath)
+        if not match:
+            continue
+        if not kind.dated:
+            return Classified(relpath, kind, None, None)
+        digits = match.group(1)
+        try:
+            business_date = date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
+        except ValueError:
+            return Classified(relpath, None, None, f"'{digits}' in the name is not a valid date (YYYYMMDD)")
+        return Classified(relpath, kind, business_date, None)
+    return Classified(
+        relpath,
+        None,
+        None,
+        "name matches no known pattern (pos/pos_orders_YYYYMMDD.csv, oms/oms_orders_YYYYMMDD.csv, "
+        "reference/stores.csv, reference/products.csv)",
+    )

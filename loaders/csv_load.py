@@ -1,0 +1,221 @@
+"""Land one CSV file into its raw table with DuckDB's own reader.
+
+The dialect is pinned (comma, double quote, RFC 4180 escaping, header line)
+and DuckDB's sniffer is never used: a sniffer guesses, and on a ragged file a
+guess silently shifts values into the wrong columns. Every value lands as
+text; typing and checking are the dbt validation layer's job.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from loaders.contract import FileKind
+from loaders.errors import FileRejected
+
+CHUNK = 1 << 20
+MAX_HEADER_BYTES = 1 << 20
+
+# Pinned dialect, shared by every read of a delivered file.
+READ_OPTIONS = (
+    "header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
+    "strict_mode = true, null_padding = false, parallel = true"
+)
+
+
+@dataclass(frozen=True)
+class FileDigest:
+    """What one pass over the bytes tells: identity, and whether records map 1:1 to lines."""
+
+    sha256: str
+    size: int
+    line_count: int  # physical lines, a last line without a newline included
+    trailing_blank_lines: int
+
+
+@dataclass(frozen=True)
+class Header:
+    """The delivered header, normalized, and where each column sits."""
+
+    delivered: list[str]
+    positions: dict[str, int]  # normalized name -> 1-based position
+    extras: list[str]  # normalized names of columns the contract does not know
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    rows: int
+
+
+def digest(path: Path) -> FileDigest:
+    """SHA-256, size and line count in one streaming pass (hashlib and bytes.count run in C)."""
+    sha = hashlib.sha256()
+    size = 0
+    newlines = 0
+    tail = b""
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            sha.update(chunk)
+            size += len(chunk)
+            newlines += chunk.count(b"\n")
+            tail = (tail + chunk)[-4096:]
+    line_count = newlines + (1 if tail and not tail.endswith(b"\n") else 0)
+    stripped = tail.rstrip(b"\r\n")
+    trailing = tail[len(stripped) :].count(b"\n") - 1 if tail.endswith(b"\n") else 0
+    return FileDigest(sha.hexdigest(), size, line_count, max(trailing, 0))
+
+
+def read_header(path: Path, kind: FileKind) -> Header:
+    """Parse and check the header line: names trimmed, case-folded, BOM removed; required columns present."""
+    with path.open("rb") as handle:
+        first = handle.readline(MAX_HEADER_BYTES)
+    if not first.strip(b"\xef\xbb\xbf\r\n \t"):
+        raise FileRejected("the file is empty: a header line is required (a header-only file is valid)")
+    try:
+        text = first.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FileRejected(f"the header line is not valid UTF-8 (byte {exc.start})") from exc
+    cells = next(csv.reader(io.StringIO(text.rstrip("\r\n")), delimiter=",", quotechar='"', strict=True), [])
+    delivered = list(cells)
+    positions: dict[str, int] = {}
+    duplicates: list[str] = []
+    for index, cell in enumerate(cells, start=1):
+        name = cell.strip().lower() or f"column_{index}"
+        if name in positions:
+            duplicates.append(name)
+        positions[name] = index
+    if duplicates:
+        raise FileRejected(f"the header repeats column(s) {', '.join(sorted(set(duplicates)))}: each column once")
+    missing = [name for name in kind.required_columns if name not in positions]
+    if missing:
+        raise FileRejected(
+            f"missing required column(s): {', '.join(missing)} "
+            f"(header has: {', '.join(c.strip() for c in cells) or 'nothing'})"
+        )
+    extras = [name for name in positions if name not in kind.known_columns]
+    return Header(delivered, positions, extras)
+
+
+def _columns_struct(width: int) -> str:
+    """The read_csv ``columns`` argument: positional names c1..cN, all text."""
+    return "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(1, width + 1)) + "}"
+
+
+def land_rows(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    kind: FileKind,
+    header: Header,
+    file_digest: FileDigest,
+    *,
+    source_file: str,
+    load_id: int,
+    loaded_at: object,
+) -> LoadResult:
+    """Insert every record of the file into its raw table, inside the caller's transaction.
+
+    Each row carries its source file, its line number (the header is line 1),
+    the file's SHA-256, the load id and the load time. Unknown columns are kept
+    as a JSON object in ``_extra_columns``.
+    """
+    width = len(header.positions)
+    select_list = []
+    for name in kind.known_columns:
+        position = header.positions.get(name)
+        select_list.append(f'c{position} as "{name}"' if position else f'null::varchar as "{name}"')
+    if header.extras:
+        pairs = ", ".join(f"?, c{header.positions[name]}" for name in header.extras)
+        extras_sql = f"json_object({pairs})::varchar"
+    else:
+        extras_sql = "null::varchar"
+    insert_columns = ", ".join(f'"{name}"' for name in kind.known_columns)
+    sql = (
+        f"insert into raw.{kind.raw_table} ({insert_columns}, _extra_columns, _source_file, _source_line, "  # noqa: S608 - identifiers are the contract's own constants
+        "_file_sha256, _load_id, _loaded_at) "
+        f"select {', '.join(select_list)}, {extras_sql}, ?, ordinality + 1, ?, ?, ? "
+        f"from read_csv(?, {READ_OPTIONS}, columns = {_columns_struct(width)}) with ordinality"
+    )
+    # Parameters in the order they appear: the JSON keys come first in the select list.
+    params: list[object] = [*header.extras, source_file, file_digest.sha256, load_id, loaded_at, str(path)]
+    try:
+        con.execute(sql, params)
+    except duckdb.Error as exc:
+        raise FileRejected(_describe_csv_error(exc)) from exc
+    rows = con.execute(f"select count(*) from raw.{kind.raw_table} where _load_id = ?", [load_id]).fetchone()[0]  # noqa: S608 - table name is a contract constant
+    records_end_line = rows + 1 + file_digest.trailing_blank_lines
+    if records_end_line != file_digest.line_count:
+        _map_physical_lines(con, path, kind, load_id)
+    return LoadResult(rows)
+
+
+def _map_physical_lines(con: duckdb.DuckDBPyConnection, path: Path, kind: FileKind, load_id: int) -> None:
+    """Replace record numbers by physical line numbers when they differ.
+
+    They differ when a quoted value spans lines or blank lines sit between
+    records. A physical line starts a record when the quotes before it are
+    balanced and it is not blank; the n-th such line (header first) is record n.
+    Runs in DuckDB, and only for the files that need it.
+    """
+    con.execute(
+        f"""
+        update raw.{kind.raw_table} as target
+        set _source_line = starts.line_number
+        from (
+            with lines as (
+                select
+                    unnest(string_split(content, chr(10))) as line_text,
+                    generate_subscripts(string_split(content, chr(10)), 1) as line_number
+                from read_text(?)
+            ),
+            quoted as (
+                select
+                    line_number,
+                    line_text,
+                    coalesce(sum(length(line_text) - length(replace(line_text, '"', ''))) over (
+                        order by line_number rows between unbounded preceding and 1 preceding
+                    ), 0) as quotes_before
+                from lines
+            ),
+            record_starts as (
+                select line_number, row_number() over (order by line_number) as record_number
+                from quoted
+                where quotes_before % 2 = 0 and rtrim(line_text, chr(13)) <> ''
+            )
+            select line_number, record_number from record_starts
+        ) as starts
+        where target._load_id = ? and target._source_line = starts.record_number
+        """,  # noqa: S608 - table name is a contract constant
+        [str(path), load_id],
+    )
+
+
+def _describe_csv_error(exc: duckdb.Error) -> str:
+    """Turn DuckDB's multi-line CSV error into one line that names the line and the problem."""
+    text = str(exc)
+    line = re.search(r"CSV Error on Line: (\d+)", text)
+    where = f"line {line.group(1)}" if line else "a line"
+    columns = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
+    if columns:
+        return (
+            f"cannot be parsed: {where} has {columns.group(2)} fields where the header has {columns.group(1)} "
+            "(a ragged file is rejected whole: fix the line and deliver the file again)"
+        )
+    if "unterminated quote" in text:
+        return f"cannot be parsed: {where} opens a quoted value that is never closed"
+    if "Invalid unicode" in text or "not utf-8" in text:
+        return f"cannot be parsed: {where} is not valid UTF-8 (deliver the file in UTF-8)"
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return f"cannot be parsed at {where}: {first}"
+
+
+def header_json(header: Header) -> tuple[str, str | None]:
+    """The delivered header and the extra columns, as JSON text for the manifest."""
+    return json.dumps(header.delivered), (json.dumps(header.extras) if header.extras else None)

@@ -1,0 +1,103 @@
+"""The DuckDB file: where it is, how to open it, and the raw layer's tables.
+
+The raw layer is append-only: rows are never updated or deleted by the loader,
+so every version of every file stays available for audit.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+
+from loaders.contract import FILE_KINDS
+from loaders.errors import DatabaseBusyError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB_PATH = PROJECT_ROOT / "data" / "recon.duckdb"
+
+LINEAGE_COLUMNS = """
+    _extra_columns varchar,
+    _source_file varchar not null,
+    _source_line bigint not null,
+    _file_sha256 varchar not null,
+    _load_id bigint not null,
+    _loaded_at timestamp not null
+"""
+
+MANIFEST_DDL = """
+create table if not exists raw.file_manifest (
+    load_id bigint primary key,
+    run_id varchar not null,
+    file_name varchar not null,
+    file_kind varchar not null,
+    business_date date,
+    version integer not null,
+    status varchar not null,
+    sha256 varchar not null,
+    size_bytes bigint not null,
+    source_mtime timestamp,
+    source_uri varchar not null,
+    row_count bigint,
+    header_columns varchar,
+    extra_columns varchar,
+    reject_reason varchar,
+    discovered_at timestamp not null,
+    loaded_at timestamp not null,
+    load_seconds double
+)
+"""
+
+PROCESSING_LOG_DDL = """
+create table if not exists raw.processing_log (
+    event_id bigint primary key default nextval('raw.event_id_seq'),
+    run_id varchar not null,
+    event_at timestamp not null default (now() at time zone 'UTC'),
+    event varchar not null,
+    file_name varchar,
+    load_id bigint,
+    row_count bigint,
+    seconds double,
+    detail varchar
+)
+"""
+
+
+def db_path_from_env(explicit: str | None = None) -> Path:
+    """The database path: an explicit argument, else RECON_DB_PATH, else data/recon.duckdb in the project."""
+    value = explicit or os.environ.get("RECON_DB_PATH")
+    return Path(value) if value else DEFAULT_DB_PATH
+
+
+def connect(path: Path) -> duckdb.DuckDBPyConnection:
+    """Open (and create) the database for writing, with a message that names the fix when it is locked."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path))
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise DatabaseBusyError(
+                f"{path} is open for writing by another process (a dbt build or another loader); "
+                "wait for it to finish and run the loader again"
+            ) from exc
+        raise
+    con.execute("set TimeZone = 'UTC'")
+    return con
+
+
+def raw_table_ddl(table: str, columns: tuple[str, ...]) -> str:
+    """DDL of one raw data table: every delivered column as text, then the lineage columns."""
+    cols = ",\n".join(f'    "{name}" varchar' for name in columns)
+    return f"create table if not exists raw.{table} (\n{cols},\n{LINEAGE_COLUMNS})"
+
+
+def ensure_raw_layer(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the raw schema, its tables and sequences when they do not exist yet (idempotent)."""
+    con.execute("create schema if not exists raw")
+    con.execute("create sequence if not exists raw.load_id_seq start 1")
+    con.execute("create sequence if not exists raw.event_id_seq start 1")
+    con.execute(MANIFEST_DDL)
+    con.execute(PROCESSING_LOG_DDL)
+    for kind in FILE_KINDS:
+        con.execute(raw_table_ddl(kind.raw_table, kind.known_columns))

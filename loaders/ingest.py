@@ -1,0 +1,270 @@
+"""One ingest run: list the drop, classify, and land each new file in its own transaction."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from loaders import csv_load, manifest
+from loaders.contract import Classified, classify
+from loaders.database import connect, ensure_raw_layer
+from loaders.errors import FileNotReady, FileRejected
+from loaders.sources.base import DropEntry, DropSource
+
+# Outcomes that make the run exit non-zero.
+FAILURES = frozenset({"rejected", "unreadable"})
+
+
+@dataclass
+class FileOutcome:
+    """What happened to one file; printed as one line and returned in --json."""
+
+    file: str
+    outcome: str  # loaded | correction | repeat | rejected | unreadable | skipped | ignored
+    rows: int | None = None
+    version: int | None = None
+    load_id: int | None = None
+    seconds: float | None = None
+    detail: str | None = None
+
+
+@dataclass
+class IngestReport:
+    run_id: str
+    source: str
+    database: str
+    files: list[FileOutcome] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return dict(Counter(item.outcome for item in self.files))
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(item.rows or 0 for item in self.files if item.outcome in {"loaded", "correction"})
+
+    @property
+    def ok(self) -> bool:
+        return not any(item.outcome in FAILURES for item in self.files)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "run_id": self.run_id,
+            "source": self.source,
+            "database": self.database,
+            "ok": self.ok,
+            "counts": self.counts,
+            "rows_loaded": self.rows_loaded,
+            "seconds": round(self.seconds, 3),
+            "files": [asdict(item) for item in self.files],
+        }
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _sort_key(item: tuple[DropEntry, Classified]) -> tuple[int, str]:
+    # Reference snapshots first, then POS and OMS files in date order.
+    entry, classified = item
+    order = {"stores": 0, "products": 0, "pos_orders": 1, "oms_orders": 2}
+    return (order.get(classified.kind.name if classified.kind else "", 3), entry.relpath)
+
+
+def ingest(
+    source: DropSource,
+    db_path: Path,
+    *,
+    on_file: Callable[[FileOutcome], None] | None = None,
+) -> IngestReport:
+    """Land every new file of ``source`` into the raw layer of ``db_path``.
+
+    Each file commits alone (rows, manifest entry and log event together), so
+    a bad file never blocks or half-writes the others.
+    """
+    started = time.perf_counter()
+    run_id = manifest.new_run_id()
+    report = IngestReport(run_id=run_id, source=source.uri, database=str(db_path))
+
+    def emit(outcome: FileOutcome) -> None:
+        report.files.append(outcome)
+        if on_file:
+            on_file(outcome)
+
+    con = connect(db_path)
+    try:
+        ensure_raw_layer(con)
+        manifest.log_event(con, run_id, "run_started", detail=source.uri)
+        entries = source.list_entries()
+        data_files: list[tuple[DropEntry, Classified]] = []
+        for entry in entries:
+            classified = classify(entry.relpath)
+            if classified.kind is None:
+                outcome = "skipped" if classified.is_partial else "ignored"
+                manifest.log_event(con, run_id, f"file_{outcome}", file_name=entry.relpath, detail=classified.skip_reason)
+                emit(FileOutcome(entry.relpath, outcome, detail=classified.skip_reason))
+            else:
+                data_files.append((entry, classified))
+        for entry, classified in sorted(data_files, key=_sort_key):
+            emit(_ingest_one(con, source, entry, classified, run_id))
+        report.seconds = time.perf_counter() - started
+        manifest.log_event(
+            con,
+            run_id,
+            "run_finished",
+            row_count=report.rows_loaded,
+            seconds=report.seconds,
+            detail=", ".join(f"{count} {name}" for name, count in sorted(report.counts.items())) or "no files",
+        )
+    finally:
+        con.close()
+        source.close()
+    return report
+
+
+def _ingest_one(
+    con: duckdb.DuckDBPyConnection,
+    source: DropSource,
+    entry: DropEntry,
+    classified: Classified,
+    run_id: str,
+) -> FileOutcome:
+    kind = classified.kind
+    assert kind is not None
+    started = time.perf_counter()
+    discovered_at = _now()
+    mtime = datetime.fromtimestamp(entry.mtime, UTC).replace(tzinfo=None)
+    prior = manifest.prior_delivery(con, entry.relpath)
+
+    if (
+        source.trust_size_and_mtime
+        and prior is not None
+        and prior.last_size == entry.size
+        and prior.last_mtime == mtime
+    ):
+        return FileOutcome(entry.relpath, "repeat", version=prior.last_version, detail="unchanged since the last run")
+
+    try:
+        with source.fetch(entry) as path:
+            file_digest = csv_load.digest(path)
+            if prior is not None and file_digest.sha256 in {prior.last_sha256, prior.current_sha256}:
+                detail = "same bytes as the current version"
+                if file_digest.sha256 == prior.last_sha256 and prior.last_status == "rejected":
+                    detail = f"same bytes as a rejected delivery ({prior.last_reason})"
+                manifest.log_event(con, run_id, "file_repeat", file_name=entry.relpath, detail=detail)
+                return FileOutcome(entry.relpath, "repeat", version=prior.last_version, detail=detail)
+            version = prior.last_version + 1 if prior else 1
+            load_id = manifest.next_load_id(con)
+            loaded_at = _now()
+            try:
+                header = csv_load.read_header(path, kind)
+                con.begin()
+                result = csv_load.land_rows(
+                    con,
+                    path,
+                    kind,
+                    header,
+                    file_digest,
+                    source_file=entry.relpath,
+                    load_id=load_id,
+                    loaded_at=loaded_at,
+                )
+                seconds = time.perf_counter() - started
+                header_cols, extra_cols = csv_load.header_json(header)
+                is_correction = prior is not None and prior.current_version is not None
+                manifest.record_file(
+                    con,
+                    load_id=load_id,
+                    run_id=run_id,
+                    file_name=entry.relpath,
+                    file_kind=kind.name,
+                    business_date=classified.business_date,
+                    version=version,
+                    status="loaded",
+                    sha256=file_digest.sha256,
+                    size_bytes=file_digest.size,
+                    source_mtime=mtime,
+                    source_uri=source.uri,
+                    row_count=result.rows,
+                    header_columns=header_cols,
+                    extra_columns=extra_cols,
+                    reject_reason=None,
+                    discovered_at=discovered_at,
+                    loaded_at=loaded_at,
+                    load_seconds=seconds,
+                )
+                detail = f"supersedes version {prior.current_version}" if is_correction else None
+                if header.extras:
+                    extra_note = f"extra column(s) kept: {', '.join(header.extras)}"
+                    detail = f"{detail}; {extra_note}" if detail else extra_note
+                manifest.log_event(
+                    con,
+                    run_id,
+                    "file_loaded",
+                    file_name=entry.relpath,
+                    load_id=load_id,
+                    row_count=result.rows,
+                    seconds=seconds,
+                    detail=detail,
+                )
+                con.commit()
+            except FileRejected as exc:
+                _rollback(con)
+                seconds = time.perf_counter() - started
+                manifest.record_file(
+                    con,
+                    load_id=load_id,
+                    run_id=run_id,
+                    file_name=entry.relpath,
+                    file_kind=kind.name,
+                    business_date=classified.business_date,
+                    version=version,
+                    status="rejected",
+                    sha256=file_digest.sha256,
+                    size_bytes=file_digest.size,
+                    source_mtime=mtime,
+                    source_uri=source.uri,
+                    row_count=None,
+                    header_columns=None,
+                    extra_columns=None,
+                    reject_reason=str(exc),
+                    discovered_at=discovered_at,
+                    loaded_at=loaded_at,
+                    load_seconds=seconds,
+                )
+                manifest.log_event(
+                    con, run_id, "file_rejected", file_name=entry.relpath, load_id=load_id, detail=str(exc)
+                )
+                return FileOutcome(entry.relpath, "rejected", version=version, load_id=load_id, detail=str(exc))
+            except BaseException:
+                _rollback(con)
+                raise
+    except FileNotReady as exc:
+        manifest.log_event(con, run_id, "file_skipped", file_name=entry.relpath, detail=str(exc))
+        return FileOutcome(entry.relpath, "skipped", detail=str(exc))
+    except OSError as exc:
+        detail = f"could not be read: {exc.strerror or exc}"
+        manifest.log_event(con, run_id, "file_unreadable", file_name=entry.relpath, detail=detail)
+        return FileOutcome(entry.relpath, "unreadable", detail=detail)
+
+    note = source.after_commit(entry)
+    outcome = "correction" if is_correction else "loaded"
+    if note:
+        detail = f"{detail}; {note}" if detail else note
+    return FileOutcome(
+        entry.relpath, outcome, rows=result.rows, version=version, load_id=load_id, seconds=seconds, detail=detail
+    )
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    try:
+        con.rollback()
+    except duckdb.Error:
+        pass  # no transaction was open (the header check failed before BEGIN)
