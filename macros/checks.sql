@@ -1,0 +1,41 @@
+{#- Building blocks of the validation layer. A check model builds, per record, a
+    list of failures in one scan and unnests it, so adding a rule adds a list
+    element, not another pass over the data. Whether a rule is enabled, and its
+    severity and category, come from the order_validation_rules seed, joined in
+    int_validation_failures: the SQL here only says when a record fails. -#}
+
+{% macro failure(rule_id, condition, field_name, failed_value, message) -%}
+    case
+        when {{ condition }}
+            then {
+                'rule_id': '{{ rule_id }}',
+                'field_name': '{{ field_name }}',
+                'failed_value': cast({{ failed_value }} as varchar),
+                'message': cast({{ message }} as varchar)
+            }
+    end
+{%- endmacro %}
+
+{% macro required(rule_id, field_name, column=none) -%}
+    {%- set column = column or field_name -%}
+    {{ failure(rule_id, column ~ ' is null', field_name, 'null', "'" ~ field_name ~ " is missing'") }}
+{%- endmacro %}
+
+{% macro well_formed(rule_id, field_name, expected) -%}
+    {{ failure(
+        rule_id,
+        field_name ~ '_text is not null and ' ~ field_name ~ ' is null',
+        field_name,
+        field_name ~ '_text',
+        "'" ~ field_name ~ " ''' || " ~ field_name ~ "_text || ''' is not " ~ expected ~ "'"
+    ) }}
+{%- endmacro %}
+
+{% macro failures_of(checks) -%}
+    {#- list_distinct drops the null elements (checks that passed); failures differ by rule_id. -#}
+    list_distinct([
+        {%- for check in checks %}
+            {{ check }}{{ "," if not loop.last }}
+        {%- endfor %}
+    ])
+{%- endmacro %}

@@ -1,0 +1,57 @@
+{#- Parsing delivered text. Each macro returns null for a missing value and for a
+    value that does not follow the contract's format, so "text present but typed
+    value null" is exactly a format failure: the format rule lives here, once. -#}
+
+{% macro clean_text(column) -%}
+    nullif(trim({{ column }}, ' ' || chr(9) || chr(10) || chr(13)), '')
+{%- endmacro %}
+
+{% macro normalize_order_key(column) -%}
+    upper({{ clean_text(column) }})
+{%- endmacro %}
+
+{% macro parse_date(column) -%}
+    case
+        when regexp_full_match({{ column }}, '[0-9]{4}-[0-9]{2}-[0-9]{2}')
+            then try_cast({{ column }} as date)
+    end
+{%- endmacro %}
+
+{% macro parse_timestamp_utc(column) -%}
+    case
+        when regexp_full_match(
+            {{ column }},
+            '[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})?'
+        )
+            then timezone(
+                'UTC',
+                try_cast(
+                    case
+                        when regexp_matches({{ column }}, '(Z|[+-][0-9]{2}:[0-9]{2})$') then {{ column }}
+                        else {{ column }} || '+00:00'
+                    end as timestamptz
+                )
+            )
+    end
+{%- endmacro %}
+
+{% macro parse_money(column) -%}
+    case
+        when regexp_full_match({{ column }}, '[+-]?[0-9]{1,16}(\.[0-9]{1,2}0*)?')
+            then try_cast({{ column }} as decimal(18, 2))
+    end
+{%- endmacro %}
+
+{% macro parse_integer(column) -%}
+    case
+        when regexp_full_match({{ column }}, '[+-]?[0-9]{1,18}')
+            then try_cast({{ column }} as bigint)
+    end
+{%- endmacro %}
+
+{% macro parse_boolean(column) -%}
+    case lower({{ column }})
+        when 'true' then true
+        when 'false' then false
+    end
+{%- endmacro %}

@@ -1,0 +1,64 @@
+-- The error layer: every failed check of every current record, plus files the
+-- loader rejected, with the category and severity the rules seed gives them.
+-- A rule disabled in the seed produces no rows here.
+with
+
+rules as (
+    select * from {{ ref('order_validation_rules') }}
+),
+
+record_failures as (
+    select * from {{ ref('int_pos_order_line_failures') }}
+    union all
+    select * from {{ ref('int_oms_order_failures') }}
+    union all
+    select * from {{ ref('int_reference_failures') }}
+),
+
+rejected_files as (
+    select
+        source_system,
+        cast(load_id as varchar) || ':file' as record_id,
+        load_id,
+        file_name as source_file,
+        cast(null as bigint) as source_line,
+        business_date,
+        cast(null as varchar) as order_id,
+        cast(null as varchar) as order_key,
+        'file_rejected' as rule_id,
+        cast(null as varchar) as field_name,
+        file_name as failed_value,
+        'file rejected (version ' || version || '): ' || reject_reason as message
+    from {{ ref('stg_loader__file_versions') }}
+    where is_latest_attempt and status = 'rejected'
+),
+
+all_failures as (
+    select * from record_failures
+    union all
+    select * from rejected_files
+),
+
+final as (
+    select
+        md5(all_failures.record_id || '|' || all_failures.rule_id) as error_id,
+        all_failures.source_system,
+        all_failures.record_id,
+        all_failures.load_id,
+        all_failures.source_file,
+        all_failures.source_line,
+        all_failures.business_date,
+        all_failures.order_id,
+        all_failures.order_key,
+        all_failures.rule_id,
+        all_failures.field_name,
+        rules.category,
+        rules.severity,
+        all_failures.failed_value,
+        all_failures.message
+    from all_failures
+    inner join rules on all_failures.rule_id = rules.rule_id
+    where rules.is_enabled
+)
+
+select * from final

@@ -1,0 +1,32 @@
+-- OMS orders that claim to come from the POS but match no POS order loaded so
+-- far (contract section 7): an order the POS never sent, or a typo in the key.
+with
+
+oms_orders as (
+    select * from {{ ref('int_oms_pos_orders') }}
+),
+
+pos_orders as (
+    select order_key from {{ ref('int_pos_orders') }}
+),
+
+final as (
+    select
+        oms_orders.record_id,
+        oms_orders.oms_order_id,
+        oms_orders.source_order_id,
+        oms_orders.source_order_key,
+        oms_orders.store_id,
+        oms_orders.order_status,
+        cast(oms_orders.order_total as decimal(18, 2)) as order_total,
+        oms_orders.currency,
+        oms_orders.created_at,
+        oms_orders.business_date,
+        oms_orders.source_file,
+        oms_orders.source_line,
+        oms_orders.has_validation_errors
+    from oms_orders
+    anti join pos_orders on oms_orders.source_order_key = pos_orders.order_key
+)
+
+select * from final

@@ -1,0 +1,27 @@
+-- The error layer as people read it: one row per failing record and rule
+-- (contract section 7), file rejections included (category processing).
+with
+
+failures as (
+    select * from {{ ref('int_validation_failures') }}
+),
+
+final as (
+    select
+        error_id,
+        source_system,
+        source_file,
+        source_line,
+        load_id,
+        business_date,
+        order_id,
+        rule_id,
+        field_name,
+        category,
+        severity,
+        failed_value,
+        message
+    from failures
+)
+
+select * from final
