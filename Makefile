@@ -1,0 +1,70 @@
+# Two commands take a fresh clone to a result: `make demo` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DO_NOT_TRACK := 1
+
+DEMO_DROP ?= demo/drop
+DEMO_DB ?= data/demo.duckdb
+# make docs / report read the pipeline's database when there is one, else the demo's.
+DB ?= $(or $(RECON_DB_PATH),$(if $(wildcard data/recon.duckdb),data/recon.duckdb,$(DEMO_DB)))
+
+.PHONY: help setup system-deps demo build test lint format docs docs-serve clean bench-sftp
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]" 2>&1 | grep -v '^WARNING: Location' || true
+	@$(BIN)/python -c "import dbt.version, duckdb, paramiko" || { echo "setup failed: see pip's messages above"; exit 1; }
+	@touch $(STAMP)
+
+setup: $(STAMP) ## create ./.venv and install the project (idempotent)
+	@echo "ready: source $(BIN)/activate"
+
+system-deps: ## install OpenSSH server and Chromium for the tests when missing (needs root and apt)
+	@bash scripts/ensure-system-packages.sh
+
+demo: setup ## generate a demo drop, ingest it, build every layer, print the summary
+	rm -rf $(DEMO_DROP) $(DEMO_DB) $(DEMO_DB).wal
+	$(BIN)/python -m recon_tools.generate_drop --out $(DEMO_DROP) --days 5 --orders 300
+	RECON_DB_PATH=$(DEMO_DB) $(BIN)/python -m loaders ingest --from $(DEMO_DROP)
+	RECON_DB_PATH=$(DEMO_DB) $(BIN)/dbt build --quiet --warn-error-options '{"error": []}'
+	@echo
+	@RECON_DB_PATH=$(DEMO_DB) $(BIN)/python -m recon_tools.summary
+
+build: setup ## dbt build against $$RECON_DB_PATH (default data/recon.duckdb)
+	$(BIN)/dbt build
+
+lint: setup ## ruff (lint + format check) and sqlfluff, zero findings
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	RECON_DB_PATH=$${RECON_DB_PATH:-$$(mktemp -d)/lint.duckdb} $(BIN)/sqlfluff lint models tests macros analyses --disable-progress-bar --nocolor
+
+format: setup ## apply ruff format and sqlfluff fix
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+	RECON_DB_PATH=$${RECON_DB_PATH:-$$(mktemp -d)/lint.duckdb} $(BIN)/sqlfluff fix models tests macros --disable-progress-bar
+
+test: setup system-deps lint ## lint, then the loader and pipeline tests (pytest, dbt build on fixture drops)
+	$(BIN)/python -m pytest
+
+docs: setup ## build the self-contained docs site (target/static_index.html)
+	RECON_DB_PATH=$(DB) $(BIN)/dbt docs generate --static
+	@echo "docs: open target/static_index.html (or: make docs-serve)"
+
+docs-serve: docs ## serve the docs site on http://localhost:8080
+	RECON_DB_PATH=$(DB) $(BIN)/dbt docs serve --port 8080 --no-browser
+
+bench-sftp: setup system-deps ## download a 300 MB file through the loader and OpenSSH's sftp, print both speeds
+	$(BIN)/python bench/bench_sftp.py --size-mb 300
+
+clean: ## remove build output and the demo (keeps data/recon.duckdb)
+	rm -rf target logs $(DEMO_DROP) $(DEMO_DB) $(DEMO_DB).wal test-output

@@ -1,0 +1,1 @@
+"""Tools around the pipeline: the demo/benchmark drop generator and the demo summary."""

@@ -1,0 +1,82 @@
+"""Print the per-date reconciliation summary from the marts, and where to look next."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import duckdb
+
+from loaders.database import db_path_from_env
+
+SUMMARY_SQL = """
+select
+    business_date,
+    pos_orders,
+    matched_orders,
+    missing_orders,
+    match_rate,
+    late_matches,
+    duplicate_matches,
+    amount_mismatches,
+    orders_with_validation_errors,
+    oms_unmatched_orders,
+    has_oms_file
+from marts.rpt_reconciliation_summary
+order by business_date
+"""
+
+HEADERS = ("date", "orders", "matched", "missing", "rate", "late", "dup", "amount", "invalid", "oms-only", "oms file")
+
+
+def render(db_path: Path) -> str:
+    """The summary table and the next steps, as text."""
+    try:
+        con = duckdb.connect(str(db_path), read_only=True)
+    except duckdb.Error as exc:
+        raise SystemExit(f"error: cannot open {db_path}: {exc}") from exc
+    try:
+        rows = con.execute(SUMMARY_SQL).fetchall()
+        errors = con.execute(
+            "select rule_id, count(*) from marts.fct_validation_errors group by rule_id order by 2 desc, 1 limit 5"
+        ).fetchall()
+    except duckdb.CatalogException as exc:
+        raise SystemExit(f"error: {db_path} has no marts yet: run `dbt build` first ({exc})") from exc
+    finally:
+        con.close()
+    table = [HEADERS]
+    for row in rows:
+        rate = "-" if row[4] is None else f"{float(row[4]) * 100:.1f}%"
+        table.append(
+            (str(row[0]), *(str(v) for v in row[1:4]), rate, *(str(v) for v in row[5:10]), "yes" if row[10] else "no")
+        )
+    widths = [max(len(line[i]) for line in table) for i in range(len(HEADERS))]
+    lines = ["  ".join(cell.rjust(width) for cell, width in zip(line, widths, strict=True)) for line in table]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    out = ["Reconciliation by business date (POS orders found in the OMS):", "", *lines, ""]
+    if errors:
+        out.append("Most frequent validation findings: " + ", ".join(f"{rule} ({count})" for rule, count in errors))
+        out.append("")
+    out += [
+        f"Database: {db_path}",
+        "Where to look next:",
+        "  missing orders      select * from marts.fct_order_reconciliation where recon_status = 'missing_in_oms'",
+        "  OMS-only orders     select * from marts.fct_oms_unmatched_orders",
+        "  bad rows            select * from marts.fct_validation_errors",
+        "  rules and status    select * from marts.rpt_validation_rules",
+        "  docs and lineage    make docs   (then open target/static_index.html)",
+    ]
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m recon_tools.summary", description=__doc__)
+    parser.add_argument("--db", help="DuckDB file (default: $RECON_DB_PATH, else data/recon.duckdb)")
+    args = parser.parse_args(argv)
+    print(render(db_path_from_env(args.db)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,33 @@
+-- Every POS order with a usable order number is reconciled exactly once:
+-- returns order keys missing from fct_order_reconciliation, present there
+-- without a POS line, or present more than once.
+with
+
+pos_keys as (
+    select distinct order_key
+    from {{ ref('stg_pos__order_lines') }}
+    where order_key is not null
+),
+
+reconciled as (
+    select
+        order_id,
+        count(*) as occurrences
+    from {{ ref('fct_order_reconciliation') }}
+    group by order_id
+),
+
+problems as (
+    select
+        coalesce(pos_keys.order_key, reconciled.order_id) as order_key,
+        case
+            when reconciled.order_id is null then 'not reconciled'
+            when pos_keys.order_key is null then 'reconciled without a POS line'
+            else 'reconciled ' || reconciled.occurrences || ' times'
+        end as problem
+    from pos_keys
+    full outer join reconciled on pos_keys.order_key = reconciled.order_id
+    where reconciled.order_id is null or pos_keys.order_key is null or reconciled.occurrences > 1
+)
+
+select * from problems

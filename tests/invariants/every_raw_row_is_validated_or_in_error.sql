@@ -1,0 +1,57 @@
+-- Nothing is silently dropped: for every current file, each raw row the loader
+-- landed is in the validated layer, or in the error layer, or both (warnings),
+-- and the raw layer holds exactly the rows the manifest says were landed.
+-- Returns one row per file that does not balance.
+with
+
+current_files as (
+    select
+        load_id,
+        file_name,
+        file_kind,
+        row_count
+    from {{ ref('stg_loader__file_versions') }}
+    where is_current_version
+),
+
+raw_rows as (
+    select _load_id as load_id, cast(_load_id as varchar) || ':' || _source_line as record_id
+    from {{ source('pos', 'pos_order_lines') }}
+    union all
+    select _load_id, cast(_load_id as varchar) || ':' || _source_line
+    from {{ source('oms', 'oms_orders') }}
+    union all
+    select _load_id, cast(_load_id as varchar) || ':' || _source_line
+    from {{ source('reference', 'stores') }}
+    union all
+    select _load_id, cast(_load_id as varchar) || ':' || _source_line
+    from {{ source('reference', 'products') }}
+),
+
+accounted as (
+    select record_id from {{ ref('int_pos_order_lines_validated') }}
+    union
+    select record_id from {{ ref('int_oms_orders_validated') }}
+    union
+    select record_id from {{ ref('stg_reference__stores') }}
+    union
+    select record_id from {{ ref('stg_reference__products') }}
+    union
+    select record_id from {{ ref('int_validation_failures') }}
+),
+
+per_file as (
+    select
+        current_files.load_id,
+        current_files.file_name,
+        current_files.row_count as manifest_rows,
+        count(raw_rows.record_id) as raw_rows,
+        count(accounted.record_id) as accounted_rows
+    from current_files
+    left join raw_rows on current_files.load_id = raw_rows.load_id
+    left join accounted on raw_rows.record_id = accounted.record_id
+    group by current_files.load_id, current_files.file_name, current_files.row_count
+)
+
+select * from per_file
+where raw_rows <> manifest_rows or accounted_rows <> raw_rows
