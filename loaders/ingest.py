@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -108,7 +109,9 @@ def ingest(
             classified = classify(entry.relpath)
             if classified.kind is None:
                 outcome = "skipped" if classified.is_partial else "ignored"
-                manifest.log_event(con, run_id, f"file_{outcome}", file_name=entry.relpath, detail=classified.skip_reason)
+                manifest.log_event(
+                    con, run_id, f"file_{outcome}", file_name=entry.relpath, detail=classified.skip_reason
+                )
                 emit(FileOutcome(entry.relpath, outcome, detail=classified.skip_reason))
             else:
                 data_files.append((entry, classified))
@@ -137,7 +140,8 @@ def _ingest_one(
     run_id: str,
 ) -> FileOutcome:
     kind = classified.kind
-    assert kind is not None
+    if kind is None:  # pragma: no cover - the caller passes data files only
+        raise ValueError(f"{entry.relpath} is not a data file")
     started = time.perf_counter()
     discovered_at = _now()
     mtime = datetime.fromtimestamp(entry.mtime, UTC).replace(tzinfo=None)
@@ -264,7 +268,6 @@ def _ingest_one(
 
 
 def _rollback(con: duckdb.DuckDBPyConnection) -> None:
-    try:
+    # No transaction is open when the header check failed before BEGIN.
+    with contextlib.suppress(duckdb.Error):
         con.rollback()
-    except duckdb.Error:
-        pass  # no transaction was open (the header check failed before BEGIN)

@@ -24,10 +24,15 @@ import duckdb
 
 START_DATE = date(2026, 11, 16)
 
-STORES = [(f"S{n:03d}", name, n != 8) for n, name in enumerate(
-    ["Downtown", "Airport", "Old Mall", "Harbour", "University", "Station", "Riverside", "Closed Outlet"], start=1
-)]
-PRODUCTS = [(f"SKU-{100 + n}", f"Product {100 + n}", True) for n in range(40)] + [("SKU-900", "Discontinued mug", False)]
+STORES = [
+    (f"S{n:03d}", name, n != 8)
+    for n, name in enumerate(
+        ["Downtown", "Airport", "Old Mall", "Harbour", "University", "Station", "Riverside", "Closed Outlet"], start=1
+    )
+]
+PRODUCTS = [(f"SKU-{100 + n}", f"Product {100 + n}", True) for n in range(40)] + [
+    ("SKU-900", "Discontinued mug", False)
+]
 
 ORDERS_SQL = """
 create or replace temp table gen_orders as
@@ -69,12 +74,12 @@ from lines
 
 ORDER_ID = "store_id || '-' || lpad(cast(day_index * $orders + order_no + 1 as varchar), 7, '0')"
 
-POS_FILE_SQL = f"""
+POS_FILE_SQL = """
 copy (
     with priced as (
         select
             *,
-            {ORDER_ID} as order_id,
+            {order_id} as order_id,
             quantity * unit_price - discount_amount as line_total
         from gen_lines
         where day_index = $day
@@ -119,15 +124,15 @@ copy (
         line_number_out as line_number, sku, quantity, unit_price, discount_amount, line_total, order_total
     from rendered
     order by order_no, line_number
-) to '{{path}}' (header, delimiter ',')
+) to '{path}' (header, delimiter ',')
 """
 
-OMS_FILE_SQL = f"""
+OMS_FILE_SQL = """
 copy (
     with pos_orders as (
         select
             day_index, order_no, anomaly, store_id, customer_id, ordered_at, status_no,
-            {ORDER_ID} as order_id,
+            {order_id} as order_id,
             sum(quantity * unit_price - discount_amount) as order_total
         from gen_lines
         group by all
@@ -185,13 +190,13 @@ copy (
     from combined
     where oms_day = $day
     order by sort_at, oms_order_id
-) to '{{path}}' (header, delimiter ',')
+) to '{path}' (header, delimiter ',')
 """
 
-TRUTH_SQL = f"""
+TRUTH_SQL = """
 copy (
     select
-        upper({ORDER_ID}) as order_id,
+        upper({order_id}) as order_id,
         business_date,
         case
             when anomaly between 0 and 29 then 'missing_in_oms'
@@ -205,7 +210,7 @@ copy (
         anomaly between 70 and 79 as has_validation_errors
     from gen_orders
     order by day_index, order_no
-) to '{{path}}' (header, delimiter ',')
+) to '{path}' (header, delimiter ',')
 """
 
 
@@ -231,16 +236,16 @@ def generate(
         stamp = (start + timedelta(days=day)).strftime("%Y%m%d")
         day_params = {"day": day, "orders": orders_per_day}
         pos_path = out / "pos" / f"pos_orders_{stamp}.csv"
-        con.execute(POS_FILE_SQL.replace("{path}", _sql_path(pos_path)), day_params)
+        con.execute(_copy_sql(POS_FILE_SQL, pos_path), day_params)
         oms_path = out / "oms" / f"oms_orders_{stamp}.csv"
         con.execute(
-            OMS_FILE_SQL.replace("{path}", _sql_path(oms_path)),
+            _copy_sql(OMS_FILE_SQL, oms_path),
             {"day": day, "orders": orders_per_day, "days": days, "start": start},
         )
     _write_reference(out)
     if truth is not None:
         truth.parent.mkdir(parents=True, exist_ok=True)
-        con.execute(TRUTH_SQL.replace("{path}", _sql_path(truth)), {"orders": orders_per_day, "days": days})
+        con.execute(_copy_sql(TRUTH_SQL, truth), {"orders": orders_per_day, "days": days})
     if extras:
         # What a real drop also holds: an upload in progress and a stray file.
         (out / "pos" / f"pos_orders_{(start + timedelta(days=days)).strftime('%Y%m%d')}.csv.part").write_text(
@@ -252,9 +257,12 @@ def generate(
     return {"days": days, "orders": days * orders_per_day, "pos_lines": lines}
 
 
-def _sql_path(path: Path) -> str:
-    # COPY ... TO takes a literal; the path is ours (no user text), quotes doubled anyway.
-    return str(path).replace("'", "''")
+def _copy_sql(template: str, path: Path) -> str:
+    """Fill a COPY template: the order-id expression (a constant) and the target path.
+
+    COPY ... TO takes the path as a literal, not a parameter; quotes in it are doubled.
+    """
+    return template.replace("{order_id}", ORDER_ID).replace("{path}", str(path).replace("'", "''"))
 
 
 def _write_reference(out: Path) -> None:

@@ -107,17 +107,17 @@ unnested as (
 final as (
     select
         'OMS' as source_system,
-        record_id,
-        load_id,
-        source_file,
-        source_line,
-        file_business_date as business_date,
-        oms_order_id as order_id,
+        unnested.record_id,
+        unnested.load_id,
+        unnested.source_file,
+        unnested.source_line,
+        unnested.file_business_date as business_date,
+        unnested.oms_order_id as order_id,
         cast(null as varchar) as order_key,
-        failure.rule_id as rule_id,
-        failure.field_name as field_name,
-        failure.failed_value as failed_value,
-        failure.message as message
+        failure.rule_id,
+        failure.field_name,
+        failure.failed_value,
+        failure.message
     from unnested
 )
 

@@ -72,17 +72,17 @@ unnested as (
 final as (
     select
         'REFERENCE' as source_system,
-        record_id,
-        load_id,
-        source_file,
-        source_line,
+        unnested.record_id,
+        unnested.load_id,
+        unnested.source_file,
+        unnested.source_line,
         cast(null as date) as business_date,
-        record_key as order_id,
+        unnested.record_key as order_id,
         cast(null as varchar) as order_key,
-        failure.rule_id as rule_id,
-        failure.field_name as field_name,
-        failure.failed_value as failed_value,
-        failure.message as message
+        failure.rule_id,
+        failure.field_name,
+        failure.failed_value,
+        failure.message
     from unnested
 )
 

@@ -3,8 +3,8 @@
 with
 
 kinds as (
-    select snapshot_kind
-    from (values ('stores'), ('products')) as kinds (snapshot_kind)
+    select snapshot_kinds.snapshot_kind
+    from (values ('stores'), ('products')) as snapshot_kinds (snapshot_kind)
 ),
 
 current_files as (

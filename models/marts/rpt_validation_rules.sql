@@ -46,8 +46,9 @@ final as (
         case
             when not rules.is_enabled then 'switched off in seeds/order_validation_rules.csv'
             when rule_snapshot.snapshot_kind is not null and not snapshots.is_loaded
-                then 'no ' || rule_snapshot.snapshot_kind || ' snapshot loaded yet (reference/'
-                || rule_snapshot.snapshot_kind || '.csv)'
+                then
+                    'no ' || rule_snapshot.snapshot_kind || ' snapshot loaded yet (reference/'
+                    || rule_snapshot.snapshot_kind || '.csv)'
         end as status_reason,
         cast(coalesce(findings.failing_records, 0) as bigint) as failing_records,
         rules.description,

@@ -15,16 +15,24 @@ current_files as (
 ),
 
 raw_rows as (
-    select _load_id as load_id, cast(_load_id as varchar) || ':' || _source_line as record_id
+    select
+        _load_id as load_id,
+        cast(_load_id as varchar) || ':' || _source_line as record_id
     from {{ source('pos', 'pos_order_lines') }}
     union all
-    select _load_id, cast(_load_id as varchar) || ':' || _source_line
+    select
+        _load_id as load_id,
+        cast(_load_id as varchar) || ':' || _source_line as record_id
     from {{ source('oms', 'oms_orders') }}
     union all
-    select _load_id, cast(_load_id as varchar) || ':' || _source_line
+    select
+        _load_id as load_id,
+        cast(_load_id as varchar) || ':' || _source_line as record_id
     from {{ source('reference', 'stores') }}
     union all
-    select _load_id, cast(_load_id as varchar) || ':' || _source_line
+    select
+        _load_id as load_id,
+        cast(_load_id as varchar) || ':' || _source_line as record_id
     from {{ source('reference', 'products') }}
 ),
 

@@ -30,7 +30,8 @@ compared as (
 )
 
 select * from compared
-where summary_pos_orders is distinct from mart_pos_orders
+where
+    summary_pos_orders is distinct from mart_pos_orders
     or summary_matched is distinct from mart_matched
     or summary_missing is distinct from mart_missing
     or summary_matched + summary_missing <> summary_pos_orders
