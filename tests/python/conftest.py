@@ -1,0 +1,119 @@
+"""Shared helpers: drops written to temporary directories, the loader run in-process, dbt run for real."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from loaders.cli import main as loader_main
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
+DBT = Path(sys.executable).with_name("dbt")
+
+POS_HEADER = (
+    "order_id,store_id,register_id,business_date,order_ts,customer_id,currency,line_number,sku,"
+    "quantity,unit_price,discount_amount,line_total,order_total"
+)
+OMS_HEADER = (
+    "oms_order_id,source_system,source_order_id,store_id,customer_id,order_status,order_total,currency,created_at"
+)
+
+
+def write_files(root: Path, files: dict[str, str | bytes]) -> Path:
+    """Write {relative path: content} under root; str content is written as UTF-8 bytes unchanged."""
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+    return root
+
+
+def pos_file(*rows: str, header: str = POS_HEADER) -> str:
+    return "\n".join([header, *rows]) + "\n"
+
+
+def oms_file(*rows: str, header: str = OMS_HEADER) -> str:
+    return "\n".join([header, *rows]) + "\n"
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "recon.duckdb"
+
+
+@pytest.fixture
+def ingest(db_path: Path, capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str]]:
+    """Run ``python -m loaders ingest`` in-process; returns (exit code, printed output)."""
+
+    def run(drop: Path, *extra: str) -> tuple[int, str]:
+        code = loader_main(["ingest", "--from", str(drop), "--db", str(db_path), *extra])
+        captured = capsys.readouterr()
+        return code, captured.out + captured.err
+
+    return run
+
+
+def query(db: Path, sql: str, params: list[object] | None = None) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def query_dicts(db: Path, sql: str) -> list[dict[str, object]]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        cursor = con.execute(sql)
+        names = [col[0] for col in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="session")
+def dbt_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    base = tmp_path_factory.mktemp("dbt")
+    return {"target": base / "target", "logs": base / "logs"}
+
+
+@pytest.fixture
+def dbt(dbt_dirs: dict[str, Path]) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run the real dbt CLI from the project root against a given database file."""
+
+    def run(db: Path, *args: str, project_dir: Path = PROJECT_ROOT) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "RECON_DB_PATH": str(db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+        target = dbt_dirs["target"] if project_dir == PROJECT_ROOT else project_dir / "target"
+        command = [
+            str(DBT),
+            *args,
+            "--project-dir",
+            str(project_dir),
+            "--profiles-dir",
+            str(project_dir),
+            "--target-path",
+            str(target),
+            "--log-path",
+            str(dbt_dirs["logs"]),
+        ]
+        return subprocess.run(command, cwd=project_dir, env=env, capture_output=True, text=True, timeout=600)
+
+    return run
+
+
+def copy_project(dest: Path) -> Path:
+    """A copy of the dbt project (for tests that change its configuration, e.g. the rules seed)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in ("dbt_project.yml", "profiles.yml"):
+        shutil.copy2(PROJECT_ROOT / name, dest / name)
+    for folder in ("models", "macros", "seeds", "tests"):
+        shutil.copytree(PROJECT_ROOT / folder, dest / folder, ignore=shutil.ignore_patterns("python", "__pycache__"))
+    return dest
