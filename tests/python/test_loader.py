@@ -10,7 +10,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, OMS_HEADER, POS_HEADER, PROJECT_ROOT, oms_file, pos_file, query, write_files
 
 LINE_1 = "A-1,S001,R1,2026-11-20,2026-11-20T09:14:03,C1,USD,1,SKU-100,2,4.50,0.00,9.00,9.00"

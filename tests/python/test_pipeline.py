@@ -8,8 +8,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from conftest import FIXTURES, copy_project, oms_file, pos_file, query, query_dicts, write_files
+
 from recon_tools.generate_drop import generate
 
 pytestmark = pytest.mark.dbt
