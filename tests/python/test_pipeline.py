@@ -348,3 +348,10 @@ def test_invariant_tests_fail_when_a_row_is_lost_or_an_order_doubled(tmp_path, i
     assert result.returncode == 1
     assert "FAIL 1 every_raw_row_is_validated_or_in_error" in result.stdout
     assert "FAIL 1 every_pos_order_is_reconciled_once" in result.stdout
+
+
+def test_build_before_any_load_says_what_to_do(tmp_path, dbt):
+    result = dbt(tmp_path / "never_loaded.duckdb", "build")
+    assert result.returncode != 0
+    assert "No raw layer in" in result.stdout
+    assert "python -m loaders ingest --from DIR" in result.stdout
