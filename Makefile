@@ -46,7 +46,7 @@ build: setup ## dbt build against $$RECON_DB_PATH (default data/recon.duckdb)
 lint: setup ## ruff (lint + format check) and sqlfluff, zero findings
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	RECON_DB_PATH=$${RECON_DB_PATH:-$$(mktemp -d)/lint.duckdb} $(BIN)/sqlfluff lint models tests macros analyses --disable-progress-bar --nocolor
+	RECON_DB_PATH=$${RECON_DB_PATH:-$$(mktemp -d)/lint.duckdb} $(BIN)/sqlfluff lint models tests macros --disable-progress-bar --nocolor
 
 format: setup ## apply ruff format and sqlfluff fix
 	$(BIN)/ruff format .
