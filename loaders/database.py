@@ -83,6 +83,10 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
             ) from exc
         raise
     con.execute("set TimeZone = 'UTC'")
+    # The same memory cap and spill directory as the dbt profile (profiles.yml).
+    con.execute("set memory_limit = ?", [os.environ.get("RECON_DUCKDB_MEMORY_LIMIT", "80%")])
+    temp_dir = os.environ.get("RECON_DUCKDB_TEMP_DIR") or str(PROJECT_ROOT / "data" / "tmp")
+    con.execute("set temp_directory = ?", [temp_dir])
     return con
 
 
