@@ -1,8 +1,31 @@
 -- One row per OMS order row and failed check, all checks in one pass.
+-- Incremental: a build rechecks the rows of changed deliveries and every row that
+-- shares an OMS order id with them, or every row when the settings changed.
+{{ config(
+    materialized = 'incremental',
+    incremental_strategy = 'append',
+    pre_hook = "{{ delete_changed_rows(key_column='order_id', key_kinds=['oms_order'], load_column='load_id', file_kinds=['oms_orders']) }}"
+) }}
+-- depends_on: {{ ref('int_load_changes') }}
+-- depends_on: {{ ref('int_changed_order_keys') }}
+-- depends_on: {{ ref('int_build_settings') }}
+
 with
 
+current_loads as (
+    select load_id
+    from {{ ref('stg_loader__file_versions') }}
+    where is_current_version and file_kind = 'oms_orders'
+),
+
 orders as (
-    select * from {{ ref('stg_oms__orders') }}
+    select all_orders.*
+    from {{ ref('int_oms_orders') }} as all_orders
+    semi join current_loads on all_orders.load_id = current_loads.load_id
+    {{ only_changed_rows(
+        key_column='all_orders.oms_order_id', key_kinds=['oms_order'],
+        load_column='all_orders.load_id', file_kinds=['oms_orders']
+    ) }}
 ),
 
 source_systems as (

@@ -1,9 +1,19 @@
--- OMS order rows that passed every enabled error-severity rule (rows with
--- warnings only are here too, and in the error layer).
+-- OMS rows of the current deliveries that passed every enabled error-severity
+-- rule (rows with warnings only are here too, and in the error layer).
+{{ config(materialized = 'view') }}
+
 with
 
+current_loads as (
+    select load_id
+    from {{ ref('stg_loader__file_versions') }}
+    where is_current_version and file_kind = 'oms_orders'
+),
+
 orders as (
-    select * from {{ ref('stg_oms__orders') }}
+    select all_orders.*
+    from {{ ref('int_oms_orders') }} as all_orders
+    semi join current_loads on all_orders.load_id = current_loads.load_id
 ),
 
 blocking as (

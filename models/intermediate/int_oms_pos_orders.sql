@@ -1,10 +1,21 @@
--- OMS rows that take part in POS reconciliation: source_system POS (compared
--- trimmed, case-insensitive) with a source order number. Rows with other
+-- OMS rows of the current deliveries that take part in POS reconciliation:
+-- source_system POS (compared trimmed, case-insensitive). Rows with other
 -- validation problems still prove the order reached the OMS.
+{{ config(materialized = 'view') }}
+
 with
 
+current_loads as (
+    select load_id
+    from {{ ref('stg_loader__file_versions') }}
+    where is_current_version and file_kind = 'oms_orders'
+),
+
 orders as (
-    select * from {{ ref('stg_oms__orders') }}
+    select all_orders.*
+    from {{ ref('int_oms_orders') }} as all_orders
+    semi join current_loads on all_orders.load_id = current_loads.load_id
+    where all_orders.source_system = 'POS'
 ),
 
 rows_with_errors as (
@@ -16,6 +27,7 @@ rows_with_errors as (
 final as (
     select
         orders.record_id,
+        orders.load_id,
         orders.source_order_key,
         orders.source_order_id,
         orders.oms_order_id,
@@ -30,7 +42,6 @@ final as (
         rows_with_errors.record_id is not null as has_validation_errors
     from orders
     left join rows_with_errors on orders.record_id = rows_with_errors.record_id
-    where orders.source_system = 'POS'
 )
 
 select * from final

@@ -1,9 +1,39 @@
 -- One row per POS order line and failed check. Field checks, order-level
 -- checks (line numbers, order totals) and reference checks run in one pass.
+-- Incremental: a build rechecks the lines of the orders that changed deliveries
+-- mention (all their lines, in every file), or every line when the rules, code
+-- lists or reference snapshots changed.
+{{ config(
+    materialized = 'incremental',
+    incremental_strategy = 'append',
+    pre_hook = "{{ delete_changed_rows(key_column='order_key', key_kinds=['pos_order'], load_column='load_id', file_kinds=['pos_orders']) }}"
+) }}
+-- depends_on: {{ ref('int_load_changes') }}
+-- depends_on: {{ ref('int_changed_order_keys') }}
+-- depends_on: {{ ref('int_build_settings') }}
+
 with
 
+current_loads as (
+    select load_id
+    from {{ ref('stg_loader__file_versions') }}
+    where is_current_version and file_kind = 'pos_orders'
+),
+
 lines as (
-    select * from {{ ref('stg_pos__order_lines') }}
+    select all_lines.*
+    from {{ ref('int_pos_order_lines') }} as all_lines
+    semi join current_loads on all_lines.load_id = current_loads.load_id
+    {{ only_changed_rows(
+        key_column='all_lines.order_key', key_kinds=['pos_order'],
+        load_column='all_lines.load_id', file_kinds=['pos_orders']
+    ) }}
+),
+
+thresholds as (
+    {{ rule_thresholds([
+        'pos_order_id_length', 'pos_store_id_length', 'pos_line_total_arithmetic', 'pos_order_total_arithmetic'
+    ]) }}
 ),
 
 stores as (
@@ -66,6 +96,10 @@ joined as (
         order_facts.file_count,
         line_number_use.occurrences as line_number_occurrences,
         snapshots.has_stores,
+        thresholds.pos_order_id_length as max_order_id_length,
+        thresholds.pos_store_id_length as max_store_id_length,
+        coalesce(thresholds.pos_line_total_arithmetic, 0) as line_total_tolerance,
+        coalesce(thresholds.pos_order_total_arithmetic, 0) as order_total_tolerance,
         snapshots.has_products,
         stores.store_id is not null as is_store_known,
         coalesce(stores.is_active, false) as is_store_active,
@@ -76,6 +110,7 @@ joined as (
         lines.quantity * lines.unit_price - coalesce(lines.discount_amount, 0) as expected_line_total
     from lines
     cross join snapshots
+    cross join thresholds
     left join order_facts on lines.order_key = order_facts.order_key
     left join line_number_use
         on lines.order_key = line_number_use.order_key and lines.line_number = line_number_use.line_number
@@ -95,11 +130,11 @@ checked as (
         order_key,
         {{ failures_of([
             required('pos_order_id_required', 'order_id'),
-            failure('pos_order_id_length', 'length(order_id) > 64', 'order_id', 'order_id',
-                "'order_id has ' || length(order_id) || ' characters (at most 64)'"),
+            failure('pos_order_id_length', 'length(order_id) > max_order_id_length', 'order_id', 'order_id',
+                "'order_id has ' || length(order_id) || ' characters (at most ' || max_order_id_length::int || ')'"),
             required('pos_store_id_required', 'store_id'),
-            failure('pos_store_id_length', 'length(store_id) > 16', 'store_id', 'store_id',
-                "'store_id has ' || length(store_id) || ' characters (at most 16)'"),
+            failure('pos_store_id_length', 'length(store_id) > max_store_id_length', 'store_id', 'store_id',
+                "'store_id has ' || length(store_id) || ' characters (at most ' || max_store_id_length::int || ')'"),
             required('pos_business_date_required', 'business_date', 'business_date_text'),
             well_formed('pos_business_date_format', 'business_date', 'a date (YYYY-MM-DD)'),
             failure('pos_business_date_matches_file', 'business_date <> file_business_date', 'business_date',
@@ -137,7 +172,8 @@ checked as (
             required('pos_line_total_required', 'line_total', 'line_total_text'),
             well_formed('pos_line_total_format', 'line_total', 'a decimal with at most 2 decimal places'),
             failure('pos_line_total_arithmetic',
-                'line_total <> expected_line_total and (discount_amount_text is null or discount_amount is not null)',
+                'abs(line_total - expected_line_total) > line_total_tolerance'
+                ~ ' and (discount_amount_text is null or discount_amount is not null)',
                 'line_total', 'line_total_text',
                 "'line_total ' || line_total || ' differs from quantity * unit_price - discount = ' || expected_line_total"),
             required('pos_order_total_required', 'order_total', 'order_total_text'),
@@ -145,7 +181,8 @@ checked as (
             failure('pos_order_total_consistent', 'distinct_order_totals > 1', 'order_total', 'order_total_text',
                 "'order ' || order_id || ' carries ' || distinct_order_totals || ' different order totals'"),
             failure('pos_order_total_arithmetic',
-                'distinct_order_totals = 1 and unreadable_line_totals = 0 and order_total <> sum_of_line_totals',
+                'distinct_order_totals = 1 and unreadable_line_totals = 0'
+                ~ ' and abs(order_total - sum_of_line_totals) > order_total_tolerance',
                 'order_total', 'order_total_text',
                 "'order_total ' || order_total || ' differs from the sum of its line totals ' || sum_of_line_totals"),
             failure('pos_order_in_several_files', 'file_count > 1', 'order_id', 'order_id',

@@ -1,9 +1,19 @@
--- POS order lines that passed every enabled error-severity rule (lines with
--- warnings only are here too, and in the error layer).
+-- POS order lines of the current deliveries that passed every enabled
+-- error-severity rule (lines with warnings only are here too, and in the error layer).
+{{ config(materialized = 'view') }}
+
 with
 
+current_loads as (
+    select load_id
+    from {{ ref('stg_loader__file_versions') }}
+    where is_current_version and file_kind = 'pos_orders'
+),
+
 lines as (
-    select * from {{ ref('stg_pos__order_lines') }}
+    select all_lines.*
+    from {{ ref('int_pos_order_lines') }} as all_lines
+    semi join current_loads on all_lines.load_id = current_loads.load_id
 ),
 
 blocking as (

@@ -1,11 +1,29 @@
--- One row per POS order (normalized order number), built from every current
--- POS line that has an order number, whatever its other validation results:
--- a line with a bad price does not hide a missing order (contract section 6).
+-- One row per POS order (normalized order number), built from every current POS
+-- line that has one, whatever its other validation results: a line with a bad
+-- price does not hide a missing order (contract section 6).
+-- Incremental: a build rebuilds the orders that changed deliveries mention.
+{{ config(
+    materialized = 'incremental',
+    incremental_strategy = 'append',
+    pre_hook = "{{ delete_changed_rows(key_column='order_key', key_kinds=['pos_order']) }}"
+) }}
+-- depends_on: {{ ref('int_load_changes') }}
+-- depends_on: {{ ref('int_changed_order_keys') }}
+-- depends_on: {{ ref('int_build_settings') }}
+
 with
 
+current_loads as (
+    select load_id
+    from {{ ref('stg_loader__file_versions') }}
+    where is_current_version and file_kind = 'pos_orders'
+),
+
 lines as (
-    select * from {{ ref('stg_pos__order_lines') }}
-    where order_key is not null
+    select all_lines.*
+    from {{ ref('int_pos_order_lines') }} as all_lines
+    semi join current_loads on all_lines.load_id = current_loads.load_id
+    where all_lines.order_key is not null {{ and_changed_rows(key_column='all_lines.order_key', key_kinds=['pos_order']) }}
 ),
 
 orders_with_errors as (

@@ -1,9 +1,25 @@
 -- OMS orders that claim to come from the POS but match no POS order loaded so
 -- far (contract section 7): an order the POS never sent, or a typo in the key.
+-- Incremental: a build recomputes the rows of changed OMS deliveries and the rows
+-- whose source order number a changed POS or OMS delivery mentions.
+{{ config(
+    materialized = 'incremental',
+    incremental_strategy = 'append',
+    on_schema_change = 'append_new_columns',
+    pre_hook = "{{ delete_changed_rows(key_column='source_order_key', key_kinds=['pos_order', 'oms_source'], load_column='load_id', file_kinds=['oms_orders']) }}"
+) }}
+-- depends_on: {{ ref('int_load_changes') }}
+-- depends_on: {{ ref('int_changed_order_keys') }}
+-- depends_on: {{ ref('int_build_settings') }}
+
 with
 
 oms_orders as (
     select * from {{ ref('int_oms_pos_orders') }}
+    {{ only_changed_rows(
+        key_column='source_order_key', key_kinds=['pos_order', 'oms_source'],
+        load_column='load_id', file_kinds=['oms_orders']
+    ) }}
 ),
 
 pos_orders as (
@@ -13,6 +29,7 @@ pos_orders as (
 final as (
     select
         oms_orders.record_id,
+        oms_orders.load_id,
         oms_orders.oms_order_id,
         oms_orders.source_order_id,
         oms_orders.source_order_key,

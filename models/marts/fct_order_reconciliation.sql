@@ -1,13 +1,27 @@
 -- One row per POS order: is it in the OMS? (contract sections 6 and 7)
+-- Incremental: a build recomputes the orders that changed POS or OMS deliveries
+-- mention (a late OMS file resolves earlier days' missing orders); the others,
+-- including orders whose raw files were purged, keep their row.
+{{ config(
+    materialized = 'incremental',
+    incremental_strategy = 'append',
+    on_schema_change = 'append_new_columns',
+    pre_hook = "{{ delete_changed_rows(key_column='order_id', key_kinds=['pos_order', 'oms_source']) }}"
+) }}
+-- depends_on: {{ ref('int_load_changes') }}
+-- depends_on: {{ ref('int_changed_order_keys') }}
+-- depends_on: {{ ref('int_build_settings') }}
+
 with
 
 pos_orders as (
     select * from {{ ref('int_pos_orders') }}
+    {{ only_changed_rows(key_column='order_key', key_kinds=['pos_order', 'oms_source']) }}
 ),
 
 oms_orders as (
     select * from {{ ref('int_oms_pos_orders') }}
-    where source_order_key is not null
+    where source_order_key is not null {{ and_changed_rows(key_column='source_order_key', key_kinds=['pos_order', 'oms_source']) }}
 ),
 
 matches as (

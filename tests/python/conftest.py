@@ -82,31 +82,50 @@ def query_dicts(db: Path, sql: str) -> list[dict[str, object]]:
 @pytest.fixture(scope="session")
 def dbt_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("dbt")
-    return {"target": base / "target", "logs": base / "logs"}
+    return {"target": base / "target", "logs": base / "logs", "db": base / "recon.duckdb"}
 
 
 @pytest.fixture
 def dbt(dbt_dirs: dict[str, Path]) -> Callable[..., subprocess.CompletedProcess[str]]:
-    """Run the real dbt CLI from the project root against a given database file."""
+    """Run the real dbt CLI from the project root against a given database file.
+
+    dbt re-parses the whole project when the profile changes, and the database path is part
+    of the profile; so the file is moved to one session-wide path for the run and back after.
+    """
 
     def run(db: Path, *args: str, project_dir: Path = PROJECT_ROOT) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "RECON_DB_PATH": str(db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-        target = dbt_dirs["target"] if project_dir == PROJECT_ROOT else project_dir / "target"
-        command = [
-            str(DBT),
-            *args,
-            "--project-dir",
-            str(project_dir),
-            "--profiles-dir",
-            str(project_dir),
-            "--target-path",
-            str(target),
-            "--log-path",
-            str(dbt_dirs["logs"]),
-        ]
-        return subprocess.run(command, cwd=project_dir, env=env, capture_output=True, text=True, timeout=600)
+        fixed = dbt_dirs["db"]
+        for suffix in ("", ".wal"):
+            if Path(f"{db}{suffix}").exists():
+                os.replace(f"{db}{suffix}", f"{fixed}{suffix}")
+        try:
+            return _run_dbt(fixed, args, project_dir, dbt_dirs)
+        finally:
+            for suffix in ("", ".wal"):
+                if Path(f"{fixed}{suffix}").exists():
+                    os.replace(f"{fixed}{suffix}", f"{db}{suffix}")
 
     return run
+
+
+def _run_dbt(
+    db: Path, args: tuple[str, ...], project_dir: Path, dbt_dirs: dict[str, Path]
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "RECON_DB_PATH": str(db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    target = dbt_dirs["target"] if project_dir == PROJECT_ROOT else project_dir / "target"
+    command = [
+        str(DBT),
+        *args,
+        "--project-dir",
+        str(project_dir),
+        "--profiles-dir",
+        str(project_dir),
+        "--target-path",
+        str(target),
+        "--log-path",
+        str(dbt_dirs["logs"]),
+    ]
+    return subprocess.run(command, cwd=project_dir, env=env, capture_output=True, text=True, timeout=600)
 
 
 def copy_project(dest: Path) -> Path:

@@ -1,0 +1,158 @@
+{#- Incremental builds. The loader appends deliveries; a build only recomputes what
+    the deliveries that changed since the last complete build touch. What the marts
+    reflect is recorded in audit.reflected_loads at the end of a successful build
+    (record_build_state); int_load_changes compares it with the current versions. -#}
+
+{% macro create_build_state_tables() %}
+    {#- on-run-start: the audit schema and its tables, one statement at a time. -#}
+    {%- set statements = [
+        "create schema if not exists " ~ audit_schema(),
+        "create table if not exists " ~ audit_schema() ~ ".reflected_loads ("
+            ~ "load_id bigint not null, file_kind varchar, reflected_at timestamp not null)",
+        "create table if not exists " ~ audit_schema() ~ ".build_state ("
+            ~ "state_key varchar not null, state_value varchar, updated_at timestamp not null)",
+        "create table if not exists " ~ audit_schema() ~ ".dbt_run_results ("
+            ~ "invocation_id varchar not null, run_started_at timestamp, node_id varchar, resource_type varchar, "
+            ~ "node_name varchar, status varchar, rows_affected bigint, execution_seconds double, message varchar, "
+            ~ "recorded_at timestamp not null)",
+    ] -%}
+    {%- if execute -%}
+        {%- for statement in statements -%}
+            {%- do run_query(statement) -%}
+        {%- endfor -%}
+        {#- dbt rolls the hooks' transaction back at the end: commit the DDL now. -#}
+        {%- do adapter.commit() -%}
+    {%- endif -%}
+    select 1
+{% endmacro %}
+
+{% macro incremental_models() %}
+    {{ return([
+        'int_pos_order_lines', 'int_oms_orders', 'int_pos_order_line_failures', 'int_oms_order_failures',
+        'int_pos_orders', 'fct_order_reconciliation', 'fct_oms_unmatched_orders'
+    ]) }}
+{% endmacro %}
+
+{% macro record_build_state(results) %}
+    {#- Advance the state only when every incremental model ran and succeeded in this
+        invocation: a partial or failed run leaves it, so the next build redoes the delta. -#}
+    {%- if execute and flags.WHICH in ('build', 'run') -%}
+        {%- set done = [] -%}
+        {%- set failed = [] -%}
+        {%- for result in results -%}
+            {%- if result.node.resource_type == 'model' -%}
+                {%- if result.status == 'success' -%}
+                    {%- do done.append(result.node.name) -%}
+                {%- elif result.status in ('error', 'skipped') -%}
+                    {%- do failed.append(result.node.name) -%}
+                {%- endif -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- set complete = failed | length == 0 -%}
+        {%- for name in incremental_models() -%}
+            {%- if name not in done -%}{%- set complete = false -%}{%- endif -%}
+        {%- endfor -%}
+        {%- if complete -%}
+            {%- set sql -%}
+                delete from {{ audit_schema() }}.reflected_loads;
+                insert into {{ audit_schema() }}.reflected_loads
+                select load_id, file_kind, now() at time zone 'UTC'
+                from {{ api.Relation.create(database=target.database, schema='staging', identifier='stg_loader__file_versions') }}
+                where is_current_version;
+                delete from {{ audit_schema() }}.build_state where state_key = 'settings_hash';
+                insert into {{ audit_schema() }}.build_state
+                select 'settings_hash', settings_hash, now() at time zone 'UTC'
+                from {{ api.Relation.create(database=target.database, schema='intermediate', identifier='int_build_settings') }};
+            {%- endset -%}
+            {%- do run_query(sql) -%}
+            {%- do adapter.commit() -%}
+        {%- endif -%}
+    {%- endif -%}
+    select 1
+{% endmacro %}
+
+{% macro changed_load_ids(file_kinds, changes=('new', 'superseded')) %}
+    {#- Literal list of the changed deliveries of the given kinds ("null" when none), so
+        DuckDB can skip the raw row groups of older loads by their min/max statistics. -#}
+    {%- if not execute or load_relation(ref('int_load_changes')) is none -%}{{ return('null') }}{%- endif -%}
+    {%- set query -%}
+        select coalesce(string_agg(cast(load_id as varchar), ', ' order by load_id), 'null')
+        from {{ ref('int_load_changes') }}
+        where file_kind in ('{{ file_kinds | join("', '") }}') and change_kind in ('{{ changes | join("', '") }}')
+    {%- endset -%}
+    {{ return(run_query(query).columns[0].values()[0]) }}
+{% endmacro %}
+
+{% macro recompute_all() %}
+    {#- True when incremental models must rebuild every row: the rules seed, a code list or
+        a reference snapshot changed since the last complete build. -#}
+    {%- if not execute or load_relation(ref('int_build_settings')) is none -%}{{ return(true) }}{%- endif -%}
+    {%- set result = run_query('select recompute_all from ' ~ ref('int_build_settings')) -%}
+    {{ return(result.columns[0].values()[0]) }}
+{% endmacro %}
+
+{% macro changed_rows_condition(key_column=none, key_kinds=(), load_column=none, file_kinds=()) %}
+    {#- The rows an incremental build recomputes: those of changed deliveries, and those
+        whose order (or OMS order) a changed delivery mentions, in any file. One line. -#}
+    {%- set parts = [] -%}
+    {%- if load_column -%}
+        {%- do parts.append(load_column ~ ' in (' ~ changed_load_ids(file_kinds) ~ ')') -%}
+    {%- endif -%}
+    {%- if key_column -%}
+        {%- do parts.append(
+            key_column ~ ' in (select changed_key from ' ~ ref('int_changed_order_keys')
+            ~ " where key_kind in ('" ~ (key_kinds | join("', '")) ~ "'))"
+        ) -%}
+    {%- endif -%}
+    ({{ parts | join(' or ') }})
+{%- endmacro %}
+
+{% macro delete_changed_rows(key_column=none, key_kinds=(), load_column=none, file_kinds=()) %}
+    {#- pre-hook of an incremental model: remove the rows it is about to recompute. -#}
+    {%- if execute and is_incremental() -%}
+        delete from {{ this }}
+        {%- if not recompute_all() %}
+        where {{ changed_rows_condition(key_column, key_kinds, load_column, file_kinds) }}
+        {%- endif %}
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{% endmacro %}
+
+{% macro only_changed_rows(key_column=none, key_kinds=(), load_column=none, file_kinds=()) %}
+    {#- The model-side filter matching delete_changed_rows. -#}
+    {%- if is_incremental() and not recompute_all() -%}
+        where {{ changed_rows_condition(key_column, key_kinds, load_column, file_kinds) }}
+    {%- endif -%}
+{% endmacro %}
+
+{% macro rule_thresholds(rule_ids) %}
+    {#- One row with a column per rule parameter (the seed's threshold), to cross join. -#}
+    select
+        {%- for rule_id in rule_ids %}
+        max(threshold) filter (where rule_id = '{{ rule_id }}') as {{ rule_id }}{{ "," if not loop.last }}
+        {%- endfor %}
+    from {{ ref('order_validation_rules') }}
+{% endmacro %}
+
+{% macro delete_new_loads(file_kind) %}
+    {#- pre-hook of a typed store: a rerun after a failed build appends the same new
+        deliveries again, so remove them first (superseded deliveries stay). -#}
+    {%- if execute and is_incremental() -%}
+        delete from {{ this }} where load_id in ({{ changed_load_ids([file_kind], ['new']) }})
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{% endmacro %}
+
+{% macro audit_schema() %}
+    {#- The audit schema, qualified with the project's database (the DuckDB file). -#}
+    {{- return(adapter.quote(target.database) ~ '.audit') -}}
+{% endmacro %}
+
+{% macro and_changed_rows(key_column=none, key_kinds=(), load_column=none, file_kinds=()) %}
+    {#- only_changed_rows for a query that already has a where clause. -#}
+    {%- if is_incremental() and not recompute_all() -%}
+        and {{ changed_rows_condition(key_column, key_kinds, load_column, file_kinds) }}
+    {%- endif -%}
+{% endmacro %}

@@ -1,0 +1,52 @@
+-- What every row of the incremental models depends on besides the deliveries: the
+-- rules seed (switches, severities, thresholds), the code lists and the current
+-- reference snapshots. When any of them changed since the last complete build,
+-- the incremental models rebuild every row.
+with
+
+rules as (
+    select
+        md5(string_agg(
+            concat_ws('|', rule_id, severity, is_enabled, threshold), ',' order by rule_id
+        )) as part
+    from {{ ref('order_validation_rules') }}
+),
+
+code_lists as (
+    select
+        md5(
+            (select string_agg(currency_code, ',' order by currency_code) from {{ ref('currencies') }})
+            || '|' || (select string_agg(source_system, ',' order by source_system) from {{ ref('source_systems') }})
+            || '|' || (select string_agg(order_status, ',' order by order_status) from {{ ref('order_statuses') }})
+        ) as part
+),
+
+reference_snapshots as (
+    select coalesce(string_agg(file_kind || ':' || load_id, ',' order by file_kind), 'none') as part
+    from {{ ref('stg_loader__file_versions') }}
+    where is_current_version and file_kind not in ('pos_orders', 'oms_orders')
+),
+
+previous as (
+    select max(state_value) as settings_hash
+    from {{ ref('stg_audit__build_state') }}
+    where state_key = 'settings_hash'
+),
+
+current_settings as (
+    select md5(rules.part || '|' || code_lists.part || '|' || reference_snapshots.part) as settings_hash
+    from rules
+    cross join code_lists
+    cross join reference_snapshots
+),
+
+final as (
+    select
+        current_settings.settings_hash,
+        previous.settings_hash as previous_settings_hash,
+        coalesce(current_settings.settings_hash != previous.settings_hash, true) as recompute_all
+    from current_settings
+    cross join previous
+)
+
+select * from final

@@ -1,0 +1,46 @@
+-- The order numbers the deliveries changed since the last complete build mention,
+-- in their new and in their superseded versions: the only orders an incremental
+-- build recomputes. key_kind: pos_order (a POS order key), oms_source (an OMS
+-- row's source order key), oms_order (an OMS order id).
+-- depends_on: {{ ref('int_load_changes') }}
+with
+
+pos_lines as (
+    select order_key
+    from {{ ref('int_pos_order_lines') }}
+    where load_id in ({{ changed_load_ids(['pos_orders']) }})
+),
+
+oms_rows as (
+    select
+        source_order_key,
+        oms_order_id
+    from {{ ref('int_oms_orders') }}
+    where load_id in ({{ changed_load_ids(['oms_orders']) }})
+),
+
+keys as (
+    select distinct
+        'pos_order' as key_kind,
+        order_key as changed_key
+    from pos_lines
+    where order_key is not null
+    union all
+    select distinct
+        'oms_source' as key_kind,
+        source_order_key as changed_key
+    from oms_rows
+    where source_order_key is not null
+    union all
+    select distinct
+        'oms_order' as key_kind,
+        oms_order_id as changed_key
+    from oms_rows
+    where oms_order_id is not null
+),
+
+final as (
+    select * from keys
+)
+
+select * from final

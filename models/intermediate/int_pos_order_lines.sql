@@ -1,0 +1,24 @@
+-- Typed POS lines of every delivery that has been current at a build, kept when a
+-- correction supersedes it (its order numbers tell which orders the correction
+-- touches). Incremental: a build appends only the new deliveries' lines.
+{{ config(
+    materialized = 'incremental',
+    incremental_strategy = 'append',
+    pre_hook = "{{ delete_new_loads('pos_orders') }}"
+) }}
+-- depends_on: {{ ref('int_load_changes') }}
+
+with
+
+lines as (
+    select * from {{ ref('stg_pos__order_lines') }}
+    {% if is_incremental() -%}
+        where load_id in ({{ changed_load_ids(['pos_orders'], ['new']) }})
+    {%- endif %}
+),
+
+final as (
+    select * from lines
+)
+
+select * from final

@@ -1,0 +1,162 @@
+"""Incremental builds give exactly what a full refresh gives, day after day, corrections included."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import query
+
+from recon_tools.generate_drop import generate
+
+pytestmark = pytest.mark.dbt
+
+COMPARED = [
+    "marts.fct_order_reconciliation",
+    "marts.fct_oms_unmatched_orders",
+    "marts.rpt_reconciliation_summary",
+    "marts.fct_validation_errors",
+    "marts.rpt_validation_rules",
+    "intermediate.int_pos_orders",
+    "intermediate.int_pos_order_line_failures",
+    "intermediate.int_oms_order_failures",
+]
+
+
+def build(dbt, db: Path, *args: str) -> None:
+    result = dbt(db, "build", *args)
+    assert result.returncode == 0, result.stdout[-4000:]
+
+
+def differences(incremental: Path, full: Path) -> dict[str, tuple[int, int, int]]:
+    """Per relation: (rows, rows only in the incremental result, rows only in the full refresh)."""
+    con = duckdb.connect()
+    con.execute("attach ? as inc (read_only)", [str(incremental)])
+    con.execute("attach ? as ful (read_only)", [str(full)])
+    found = {}
+    for name in COMPARED:
+        rows = con.execute(f"select count(*) from inc.{name}").fetchone()[0]  # noqa: S608 - our own table names
+        only_inc = con.execute(f"select count(*) from (from inc.{name} except all from ful.{name})").fetchone()[0]  # noqa: S608
+        only_full = con.execute(f"select count(*) from (from ful.{name} except all from inc.{name})").fetchone()[0]  # noqa: S608
+        found[name] = (rows, only_inc, only_full)
+    con.close()
+    return found
+
+
+def assert_equals_full_refresh(dbt, db: Path, tmp_path: Path, step: str) -> None:
+    full = tmp_path / f"full_{step}.duckdb"
+    shutil.copy(db, full)
+    result = dbt(full, "run", "--full-refresh")
+    assert result.returncode == 0, result.stdout[-4000:]
+    diff = differences(db, full)
+    assert all(only_inc == only_full == 0 for _, only_inc, only_full in diff.values()), (step, diff)
+    assert diff["marts.fct_order_reconciliation"][0] > 0
+
+
+def copy_day(source: Path, drop: Path, stamp: str) -> None:
+    for kind in ("pos", "oms"):
+        target = drop / kind / f"{kind}_orders_{stamp}.csv"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(source / kind / f"{kind}_orders_{stamp}.csv", target)
+
+
+def test_incremental_equals_full_refresh_through_late_files_and_corrections(tmp_path, ingest, db_path, dbt):
+    source = tmp_path / "generated"
+    generate(source, days=3, orders_per_day=150, seed=5, extras=False)
+    drop = tmp_path / "drop"
+    shutil.copytree(source / "reference", drop / "reference")
+
+    # Day 1, then day 2 (its OMS file carries day 1's late orders).
+    copy_day(source, drop, "20261116")
+    assert ingest(drop)[0] == 0
+    build(dbt, db_path)
+    day1_missing = query(db_path, "select count(*) from marts.fct_order_reconciliation where recon_status <> 'matched'")
+    copy_day(source, drop, "20261117")
+    assert ingest(drop)[0] == 0
+    build(dbt, db_path)
+    assert query(db_path, "select count(*) from marts.fct_order_reconciliation where is_late_match")[0][0] > 0
+    after = query(
+        db_path,
+        "select count(*) from marts.fct_order_reconciliation "
+        "where business_date = '2026-11-16' and recon_status <> 'matched'",
+    )
+    assert after[0][0] < day1_missing[0][0]
+    assert_equals_full_refresh(dbt, db_path, tmp_path, "late")
+
+    # A build with nothing new recomputes nothing and changes nothing.
+    before = tmp_path / "before_idle.duckdb"
+    shutil.copy(db_path, before)
+    build(dbt, db_path)
+    assert query(db_path, "select count(*) from intermediate.int_load_changes") == [(0,)]
+    idle = differences(db_path, before)
+    assert all(only_a == only_b == 0 for _, only_a, only_b in idle.values()), idle
+
+    # Corrections: day 1's POS file loses its first order and gets a bad price on another;
+    # day 2's OMS file loses a row that matched a day-1 order and gains a duplicate.
+    pos_path = drop / "pos" / "pos_orders_20261116.csv"
+    pos_lines = pos_path.read_text().splitlines()
+    first_order = pos_lines[1].split(",")[0]
+    kept = [pos_lines[0]] + [line for line in pos_lines[1:] if not line.startswith(first_order + ",")]
+    cells = kept[5].split(",")
+    cells[10] = '"12,34"'
+    kept[5] = ",".join(cells)
+    pos_path.write_text("\n".join(kept) + "\n")
+    oms_path = drop / "oms" / "oms_orders_20261117.csv"
+    oms_lines = oms_path.read_text().splitlines()
+    late_row = next(line for line in oms_lines[1:] if ",POS," in line and "-0000" in line.split(",")[2])
+    removed_key = late_row.split(",")[2].strip().upper()
+    duplicate = oms_lines[1].replace("OMS-", "OMS-DUP-", 1)
+    oms_path.write_text("\n".join([line for line in oms_lines if line != late_row] + [duplicate]) + "\n")
+    code, out = ingest(drop)
+    assert code == 0 and sum(line.startswith("correction") for line in out.splitlines()) == 2, out
+    build(dbt, db_path)
+    orders = dict(query(db_path, "select order_id, recon_status from marts.fct_order_reconciliation"))
+    assert first_order.upper() not in orders
+    assert removed_key in orders
+    assert_equals_full_refresh(dbt, db_path, tmp_path, "corrections")
+
+
+def test_rejected_correction_and_a_new_reference_snapshot(tmp_path, ingest, db_path, dbt):
+    source = tmp_path / "generated"
+    generate(source, days=2, orders_per_day=100, seed=9, extras=False)
+    drop = tmp_path / "drop"
+    shutil.copytree(source / "reference", drop / "reference")
+    copy_day(source, drop, "20261116")
+    copy_day(source, drop, "20261117")
+    assert ingest(drop)[0] == 0
+    build(dbt, db_path)
+    # A broken correction is rejected: the previous version stays current, the rejection is reported.
+    pos_path = drop / "pos" / "pos_orders_20261117.csv"
+    pos_path.write_text(pos_path.read_text() + "broken,line\n")
+    assert ingest(drop)[0] == 1
+    # A new store snapshot deactivates a store: every line of it now fails a reference check.
+    stores = drop / "reference" / "stores.csv"
+    stores.write_text(stores.read_text().replace("S002,Airport,true", "S002,Airport,false"))
+    assert ingest(drop)[0] == 0
+    build(dbt, db_path)
+    rejected = query(db_path, "select count(*) from marts.fct_validation_errors where rule_id = 'file_rejected'")
+    assert rejected == [(1,)]
+    inactive = query(db_path, "select count(*) from marts.fct_validation_errors where rule_id = 'pos_store_active'")
+    assert inactive[0][0] > 0
+    assert_equals_full_refresh(dbt, db_path, tmp_path, "reference")
+
+
+def test_the_comparison_sees_a_difference(tmp_path, ingest, db_path, dbt):
+    """The equality check above is only worth something if it notices a changed row."""
+    source = tmp_path / "generated"
+    generate(source, days=1, orders_per_day=50, seed=3, extras=False)
+    assert ingest(source)[0] == 0
+    build(dbt, db_path)
+    other = tmp_path / "other.duckdb"
+    shutil.copy(db_path, other)
+    con = duckdb.connect(str(other))
+    con.execute(
+        "update marts.fct_order_reconciliation set is_late_match = not is_late_match where order_id = "
+        "(select min(order_id) from marts.fct_order_reconciliation)"
+    )
+    con.close()
+    diff = differences(db_path, other)
+    assert diff["marts.fct_order_reconciliation"][1:] == (1, 1)
+    assert diff["marts.rpt_reconciliation_summary"][1:] == (0, 0)
