@@ -45,7 +45,7 @@ POS_ORDERS = FileKind(
         "line_total",
         "order_total",
     ),
-    optional_columns=("register_id", "customer_id", "discount_amount"),
+    optional_columns=("register_id", "customer_id", "discount_amount", "requested_delivery_date"),
     dated=True,
 )
 
@@ -85,7 +85,37 @@ PRODUCTS = FileKind(
     dated=False,
 )
 
-FILE_KINDS: tuple[FileKind, ...] = (POS_ORDERS, OMS_ORDERS, STORES, PRODUCTS)
+# Optional reference snapshots (an extension of the interface): while one has never been
+# delivered, the rules that need it are skipped, visibly (docs/file_interface.md).
+CUSTOMERS = FileKind(
+    name="customers",
+    raw_table="customers",
+    pattern=re.compile(r"^reference/customers\.csv$"),
+    required_columns=("customer_id",),
+    optional_columns=("customer_name", "is_active", "credit_limit", "delivery_days"),
+    dated=False,
+)
+
+PRICES = FileKind(
+    name="prices",
+    raw_table="prices",
+    pattern=re.compile(r"^reference/prices\.csv$"),
+    required_columns=("sku", "unit_price"),
+    optional_columns=(),
+    dated=False,
+)
+
+STOCK = FileKind(
+    name="stock",
+    raw_table="stock",
+    pattern=re.compile(r"^reference/stock\.csv$"),
+    required_columns=("store_id", "sku", "on_hand"),
+    optional_columns=(),
+    dated=False,
+)
+
+FILE_KINDS: tuple[FileKind, ...] = (POS_ORDERS, OMS_ORDERS, STORES, PRODUCTS, CUSTOMERS, PRICES, STOCK)
+REFERENCE_KINDS = frozenset({"stores", "products", "customers", "prices", "stock"})
 
 # Producers upload under a temporary name and rename when complete.
 PARTIAL_SUFFIXES = (".tmp", ".part", ".filepart")
@@ -128,5 +158,5 @@ def classify(relpath: str) -> Classified:
         None,
         None,
         "name matches no known pattern (pos/pos_orders_YYYYMMDD.csv, oms/oms_orders_YYYYMMDD.csv, "
-        "reference/stores.csv, reference/products.csv)",
+        "reference/{stores,products,customers,prices,stock}.csv)",
     )

@@ -105,3 +105,7 @@ def ensure_raw_layer(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(PROCESSING_LOG_DDL)
     for kind in FILE_KINDS:
         con.execute(raw_table_ddl(kind.raw_table, kind.known_columns))
+        # A database made by an earlier version gains the columns added to the interface since.
+        for name in kind.known_columns:
+            con.execute(f'alter table raw.{kind.raw_table} add column if not exists "{name}" varchar')
+    con.execute("alter table raw.file_manifest add column if not exists purged_at timestamp")

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 
 from loaders import csv_load, manifest
-from loaders.contract import Classified, classify
+from loaders.contract import REFERENCE_KINDS, Classified, classify
 from loaders.database import connect, ensure_raw_layer
 from loaders.errors import FileNotReady, FileRejected
 from loaders.sources.base import DropEntry, DropSource
@@ -75,8 +75,9 @@ def _now() -> datetime:
 def _sort_key(item: tuple[DropEntry, Classified]) -> tuple[int, str]:
     # Reference snapshots first, then POS and OMS files in date order.
     entry, classified = item
-    order = {"stores": 0, "products": 0, "pos_orders": 1, "oms_orders": 2}
-    return (order.get(classified.kind.name if classified.kind else "", 3), entry.relpath)
+    order = {"pos_orders": 1, "oms_orders": 2}
+    name = classified.kind.name if classified.kind else ""
+    return (0 if name in REFERENCE_KINDS else order.get(name, 3), entry.relpath)
 
 
 def ingest(

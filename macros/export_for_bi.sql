@@ -12,8 +12,9 @@
 {% macro export_marts_for_bi(results) %}
     {#- on-run-end hook. Runs only for build/run/retry invocations in which the marts were
         built and none of them (nor a test on them) failed; otherwise the previous export
-        stays in place. Never fails the build: when the directory does not exist it says so
-        and skips (python -m recon_tools.bi init creates it). -#}
+        stays in place. A missing directory is not an error: the hook says so and skips
+        (python -m recon_tools.bi init creates it). Only a failed write (disk full, no
+        permission) fails the hook, so that a stale export does not go unnoticed. -#}
     {%- if execute and flags.WHICH in ('build', 'run', 'retry') -%}
         {%- set bi_dir = env_var('RECON_BI_DIR', 'data/bi') | trim -%}
         {%- set bi_dir = bi_dir.rstrip('/') if bi_dir.rstrip('/') else bi_dir -%}

@@ -55,3 +55,17 @@
         when 'false' then false
     end
 {%- endmacro %}
+
+{% macro parse_weekdays(column) -%}
+    {#- "MON,WED,FRI" (any case, any separator of , ; | or space) -> list of ISO weekday
+        numbers (1 = Monday); null when a part is not a weekday abbreviation. -#}
+    case
+        when regexp_full_match(
+            upper({{ column }}), '(MON|TUE|WED|THU|FRI|SAT|SUN)([ ,;|]+(MON|TUE|WED|THU|FRI|SAT|SUN))*'
+        )
+            then list_transform(
+                regexp_extract_all(upper({{ column }}), 'MON|TUE|WED|THU|FRI|SAT|SUN'),
+                lambda day: list_position(['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'], day)
+            )
+    end
+{%- endmacro %}

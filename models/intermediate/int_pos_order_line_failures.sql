@@ -6,6 +6,7 @@
 {{ config(
     materialized = 'incremental',
     incremental_strategy = 'append',
+    on_schema_change = 'append_new_columns',
     pre_hook = "{{ delete_changed_rows(key_column='order_key', key_kinds=['pos_order'], load_column='load_id', file_kinds=['pos_orders']) }}"
 ) }}
 -- depends_on: {{ ref('int_load_changes') }}
@@ -32,8 +33,82 @@ lines as (
 
 thresholds as (
     {{ rule_thresholds([
-        'pos_order_id_length', 'pos_store_id_length', 'pos_line_total_arithmetic', 'pos_order_total_arithmetic'
+        'pos_order_id_length', 'pos_store_id_length', 'pos_line_total_arithmetic', 'pos_order_total_arithmetic',
+        'pos_order_total_minimum', 'pos_order_total_maximum', 'pos_unit_price_list'
     ]) }}
+),
+
+-- Rules over a store, SKU or customer on one business date read every current line of
+-- the dates in scope, so that recomputing part of a day gives the whole day's figures.
+dates_in_scope as (
+    select distinct file_business_date from lines
+),
+
+day_lines as (
+    select all_lines.*
+    from {{ ref('int_pos_order_lines') }} as all_lines
+    semi join current_loads on all_lines.load_id = current_loads.load_id
+    semi join dates_in_scope on all_lines.file_business_date = dates_in_scope.file_business_date
+),
+
+stock_use as (
+    select
+        store_id,
+        sku,
+        file_business_date,
+        sum(quantity) as ordered_quantity
+    from day_lines
+    where store_id is not null and sku is not null
+    group by store_id, sku, file_business_date
+),
+
+customer_day_orders as (
+    select distinct
+        customer_id,
+        file_business_date,
+        order_key,
+        order_total
+    from day_lines
+    where customer_id is not null and order_key is not null
+),
+
+customer_day_value as (
+    select
+        customer_id,
+        file_business_date,
+        sum(order_total) as open_order_value
+    from customer_day_orders
+    group by customer_id, file_business_date
+),
+
+customers as (
+    select
+        customer_id,
+        bool_or(is_active) as is_active,
+        max(credit_limit) as credit_limit,
+        min(delivery_weekdays) as delivery_weekdays
+    from {{ ref('stg_reference__customers') }}
+    where customer_id is not null
+    group by customer_id
+),
+
+prices as (
+    select
+        sku,
+        min(unit_price) as list_price
+    from {{ ref('stg_reference__prices') }}
+    where sku is not null
+    group by sku
+),
+
+stock as (
+    select
+        store_id,
+        sku,
+        sum(on_hand) as on_hand
+    from {{ ref('stg_reference__stock') }}
+    where store_id is not null and sku is not null
+    group by store_id, sku
 ),
 
 stores as (
@@ -57,7 +132,10 @@ products as (
 snapshots as (
     select
         coalesce(bool_or(snapshot_kind = 'stores' and is_loaded), false) as has_stores,
-        coalesce(bool_or(snapshot_kind = 'products' and is_loaded), false) as has_products
+        coalesce(bool_or(snapshot_kind = 'products' and is_loaded), false) as has_products,
+        coalesce(bool_or(snapshot_kind = 'customers' and is_loaded), false) as has_customers,
+        coalesce(bool_or(snapshot_kind = 'prices' and is_loaded), false) as has_prices,
+        coalesce(bool_or(snapshot_kind = 'stock' and is_loaded), false) as has_stock
     from {{ ref('int_reference_snapshots') }}
 ),
 
@@ -96,6 +174,19 @@ joined as (
         order_facts.file_count,
         line_number_use.occurrences as line_number_occurrences,
         snapshots.has_stores,
+        snapshots.has_customers,
+        snapshots.has_prices,
+        snapshots.has_stock,
+        customers.customer_id is not null as is_customer_known,
+        customers.credit_limit,
+        customers.delivery_weekdays,
+        customer_day_value.open_order_value,
+        prices.list_price,
+        stock.on_hand,
+        stock_use.ordered_quantity,
+        thresholds.pos_order_total_minimum as order_total_minimum,
+        thresholds.pos_order_total_maximum as order_total_maximum,
+        coalesce(thresholds.pos_unit_price_list, 0) as list_price_tolerance,
         thresholds.pos_order_id_length as max_order_id_length,
         thresholds.pos_store_id_length as max_store_id_length,
         coalesce(thresholds.pos_line_total_arithmetic, 0) as line_total_tolerance,
@@ -117,6 +208,18 @@ joined as (
     left join stores on lines.store_id = stores.store_id
     left join products on lines.sku = products.sku
     left join currencies on lines.currency = currencies.currency_code
+    left join customers on lines.customer_id = customers.customer_id
+    left join customer_day_value
+        on
+            lines.customer_id = customer_day_value.customer_id
+            and lines.file_business_date = customer_day_value.file_business_date
+    left join prices on lines.sku = prices.sku
+    left join stock on lines.store_id = stock.store_id and lines.sku = stock.sku
+    left join stock_use
+        on
+            lines.store_id = stock_use.store_id
+            and lines.sku = stock_use.sku
+            and lines.file_business_date = stock_use.file_business_date
 ),
 
 checked as (
@@ -194,7 +297,28 @@ checked as (
             failure('pos_sku_known', 'has_products and sku is not null and not is_sku_known', 'sku', 'sku',
                 "'SKU ' || sku || ' is not in the product snapshot'"),
             failure('pos_sku_active', 'has_products and is_sku_known and not is_sku_active', 'sku', 'sku',
-                "'SKU ' || sku || ' is not active'")
+                "'SKU ' || sku || ' is not active'"),
+            failure('pos_order_total_minimum', 'order_total < order_total_minimum', 'order_total', 'order_total_text',
+                "'order_total ' || order_total || ' is below the minimum ' || order_total_minimum"),
+            failure('pos_order_total_maximum', 'order_total > order_total_maximum', 'order_total', 'order_total_text',
+                "'order_total ' || order_total || ' is above the maximum ' || order_total_maximum"),
+            failure('pos_customer_known', 'has_customers and customer_id is not null and not is_customer_known',
+                'customer_id', 'customer_id', "'customer ' || customer_id || ' is not in the customer snapshot'"),
+            failure('pos_unit_price_list', 'abs(unit_price - list_price) > list_price_tolerance', 'unit_price',
+                'unit_price_text', "'unit_price ' || unit_price || ' differs from the list price ' || list_price"),
+            failure('pos_credit_limit', 'open_order_value > credit_limit', 'customer_id', 'customer_id',
+                "'customer ' || customer_id || ' ordered ' || open_order_value || ' on '"
+                ~ " || file_business_date || ', above the credit limit ' || credit_limit"),
+            failure('pos_stock_available', 'ordered_quantity > on_hand', 'quantity', 'quantity_text',
+                "'store ' || store_id || ' sold ' || ordered_quantity || ' of ' || sku || ' on '"
+                ~ " || file_business_date || ' with ' || on_hand || ' on hand'"),
+            well_formed('pos_requested_delivery_date_format', 'requested_delivery_date', 'a date (YYYY-MM-DD)'),
+            failure('pos_delivery_date_feasible',
+                'requested_delivery_date < file_business_date or (delivery_weekdays is not null'
+                ~ ' and not list_contains(delivery_weekdays, isodow(requested_delivery_date)))',
+                'requested_delivery_date', 'requested_delivery_date_text',
+                "'requested delivery on ' || requested_delivery_date || ' (' || dayname(requested_delivery_date)"
+                ~ " || ') is before the order or not one of the customer''s delivery days'")
         ]) }} as failures
     from joined
 ),

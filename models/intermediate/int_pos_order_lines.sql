@@ -4,6 +4,7 @@
 {{ config(
     materialized = 'incremental',
     incremental_strategy = 'append',
+    on_schema_change = 'append_new_columns',
     pre_hook = "{{ delete_new_loads('pos_orders') }}"
 ) }}
 -- depends_on: {{ ref('int_load_changes') }}

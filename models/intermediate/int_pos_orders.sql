@@ -5,6 +5,7 @@
 {{ config(
     materialized = 'incremental',
     incremental_strategy = 'append',
+    on_schema_change = 'append_new_columns',
     pre_hook = "{{ delete_changed_rows(key_column='order_key', key_kinds=['pos_order']) }}"
 ) }}
 -- depends_on: {{ ref('int_load_changes') }}

@@ -1,10 +1,12 @@
 -- Which reference snapshots are loaded. Checks that need a snapshot run only
 -- when it is loaded (contract section 5); rpt_validation_rules says when not.
+-- stores and products are the interface's; customers, prices and stock are
+-- optional extensions.
 with
 
 kinds as (
     select snapshot_kinds.snapshot_kind
-    from (values ('stores'), ('products')) as snapshot_kinds (snapshot_kind)
+    from (values ('stores'), ('products'), ('customers'), ('prices'), ('stock')) as snapshot_kinds (snapshot_kind)
 ),
 
 current_files as (
@@ -15,7 +17,7 @@ current_files as (
         loaded_at,
         row_count
     from {{ ref('stg_loader__file_versions') }}
-    where is_current_version and file_kind in ('stores', 'products')
+    where is_current_version and file_kind in ('stores', 'products', 'customers', 'prices', 'stock')
 ),
 
 final as (

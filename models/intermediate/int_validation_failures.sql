@@ -1,5 +1,6 @@
 -- The error layer: every failed check of every current record, plus files the
--- loader rejected, with the category and severity the rules seed gives them.
+-- loader rejected and names its latest run ignored, with the category and
+-- severity the rules seed gives them.
 -- A rule disabled in the seed produces no rows here.
 with
 
@@ -33,10 +34,35 @@ rejected_files as (
     where is_latest_attempt and status = 'rejected'
 ),
 
+ignored_files as (
+    select
+        case split_part(file_name, '/', 1)
+            when 'pos' then 'POS'
+            when 'oms' then 'OMS'
+            when 'reference' then 'REFERENCE'
+            else 'FILE'
+        end as source_system,
+        'ignored:' || file_name as record_id,
+        cast(null as bigint) as load_id,
+        file_name as source_file,
+        cast(null as bigint) as source_line,
+        cast(null as date) as business_date,
+        cast(null as varchar) as order_id,
+        cast(null as varchar) as order_key,
+        'file_ignored' as rule_id,
+        cast(null as varchar) as field_name,
+        file_name as failed_value,
+        'file ignored by the latest loader run: ' || detail as message
+    from {{ ref('stg_loader__processing_events') }}
+    where is_latest_run and event = 'file_ignored'
+),
+
 all_failures as (
     select * from record_failures
     union all
     select * from rejected_files
+    union all
+    select * from ignored_files
 ),
 
 final as (

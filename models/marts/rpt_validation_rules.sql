@@ -16,6 +16,9 @@ rule_snapshot as (
         case
             when rule_id in ('pos_store_known', 'pos_store_active') then 'stores'
             when rule_id in ('pos_sku_known', 'pos_sku_active') then 'products'
+            when rule_id in ('pos_customer_known', 'pos_credit_limit') then 'customers'
+            when rule_id = 'pos_unit_price_list' then 'prices'
+            when rule_id = 'pos_stock_available' then 'stock'
         end as snapshot_kind
     from rules
 ),

@@ -21,6 +21,7 @@ ranked as (
         source_uri,
         loaded_at,
         load_seconds,
+        purged_at,
         case file_kind
             when 'pos_orders' then 'POS'
             when 'oms_orders' then 'OMS'
@@ -50,6 +51,8 @@ final as (
         source_uri,
         loaded_at,
         load_seconds,
+        purged_at,
+        purged_at is not null as is_purged,
         (status = 'loaded' and version_rank_in_status = 1) as is_current_version,
         attempt_rank = 1 as is_latest_attempt
     from ranked

@@ -37,6 +37,7 @@ trimmed as (
         {{ clean_text('source.discount_amount') }} as discount_amount_text,
         {{ clean_text('source.line_total') }} as line_total_text,
         {{ clean_text('source.order_total') }} as order_total_text,
+        {{ clean_text('source.requested_delivery_date') }} as requested_delivery_date_text,
         source._extra_columns as extra_columns
     from source
     inner join current_files on source._load_id = current_files.load_id
@@ -74,6 +75,8 @@ final as (
         {{ parse_money('line_total_text') }} as line_total,
         order_total_text,
         {{ parse_money('order_total_text') }} as order_total,
+        requested_delivery_date_text,
+        {{ parse_date('requested_delivery_date_text') }} as requested_delivery_date,
         extra_columns
     from trimmed
 )
