@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -112,6 +113,8 @@ def _total_line(report: IngestReport) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Warnings from the sources (e.g. an SFTP retry) read like the loader's other messages.
+    logging.basicConfig(format="warning: %(message)s", level=logging.INFO if args.verbose else logging.WARNING)
     db_path = db_path_from_env(args.db)
     options = {
         "known_hosts": args.known_hosts,

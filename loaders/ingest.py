@@ -15,7 +15,7 @@ import duckdb
 from loaders import csv_load, manifest
 from loaders.contract import REFERENCE_KINDS, Classified, classify
 from loaders.database import connect, ensure_raw_layer
-from loaders.errors import FileNotReady, FileRejected
+from loaders.errors import FileNotReady, FileRejected, LoaderError
 from loaders.sources.base import DropEntry, DropSource
 
 # Outcomes that make the run exit non-zero.
@@ -104,7 +104,11 @@ def ingest(
     try:
         ensure_raw_layer(con)
         manifest.log_event(con, run_id, "run_started", detail=source.uri)
-        entries = source.list_entries()
+        try:
+            entries = source.list_entries()
+        except LoaderError as exc:
+            manifest.log_event(con, run_id, "run_failed", detail=str(exc))
+            raise
         data_files: list[tuple[DropEntry, Classified]] = []
         for entry in entries:
             classified = classify(entry.relpath)
@@ -117,7 +121,12 @@ def ingest(
             else:
                 data_files.append((entry, classified))
         for entry, classified in sorted(data_files, key=_sort_key):
-            emit(_ingest_one(con, source, entry, classified, run_id))
+            try:
+                emit(_ingest_one(con, source, entry, classified, run_id))
+            except LoaderError as exc:
+                # The source failed for good (e.g. the server went away): what committed stays.
+                manifest.log_event(con, run_id, "run_failed", file_name=entry.relpath, detail=str(exc))
+                raise
         report.seconds = time.perf_counter() - started
         manifest.log_event(
             con,
@@ -154,7 +163,7 @@ def _ingest_one(
         and prior.last_size == entry.size
         and prior.last_mtime == mtime
     ):
-        return FileOutcome(entry.relpath, "repeat", version=prior.last_version, detail="unchanged since the last run")
+        return _repeat(source, entry, prior.last_version, "unchanged since the last run")
 
     try:
         with source.fetch(entry) as path:
@@ -164,7 +173,7 @@ def _ingest_one(
                 if file_digest.sha256 == prior.last_sha256 and prior.last_status == "rejected":
                     detail = f"same bytes as a rejected delivery ({prior.last_reason})"
                 manifest.log_event(con, run_id, "file_repeat", file_name=entry.relpath, detail=detail)
-                return FileOutcome(entry.relpath, "repeat", version=prior.last_version, detail=detail)
+                return _repeat(source, entry, prior.last_version, detail)
             version = prior.last_version + 1 if prior else 1
             load_id = manifest.next_load_id(con)
             loaded_at = _now()
@@ -266,6 +275,12 @@ def _ingest_one(
     return FileOutcome(
         entry.relpath, outcome, rows=result.rows, version=version, load_id=load_id, seconds=seconds, detail=detail
     )
+
+
+def _repeat(source: DropSource, entry: DropEntry, version: int, detail: str) -> FileOutcome:
+    """A repeat changes nothing; a source with an archive still moves it out of the drop."""
+    note = source.after_commit(entry)
+    return FileOutcome(entry.relpath, "repeat", version=version, detail=f"{detail}; {note}" if note else detail)
 
 
 def _rollback(con: duckdb.DuckDBPyConnection) -> None:

@@ -288,7 +288,17 @@ def test_empty_drop_creates_the_raw_layer(tmp_path, ingest, db_path):
     tables = {
         row[0] for row in query(db_path, "select table_name from information_schema.tables where table_schema = 'raw'")
     }
-    assert tables == {"pos_order_lines", "oms_orders", "stores", "products", "file_manifest", "processing_log"}
+    assert tables == {
+        "pos_order_lines",
+        "oms_orders",
+        "stores",
+        "products",
+        "customers",
+        "prices",
+        "stock",
+        "file_manifest",
+        "processing_log",
+    }
 
 
 def test_json_output_for_schedulers(tmp_path, ingest, db_path):
