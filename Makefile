@@ -14,7 +14,7 @@ DEMO_DB ?= data/demo.duckdb
 # make docs / report read the pipeline's database when there is one, else the demo's.
 DB ?= $(or $(RECON_DB_PATH),$(if $(wildcard data/recon.duckdb),data/recon.duckdb,$(DEMO_DB)))
 
-.PHONY: help setup system-deps demo build test lint format docs docs-serve clean bench-sftp
+.PHONY: help setup system-deps demo build test lint format docs docs-serve report bi clean bench bench-sftp
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -62,6 +62,12 @@ docs: setup ## build the self-contained docs site (target/static_index.html)
 
 docs-serve: docs ## serve the docs site on http://localhost:8080
 	RECON_DB_PATH=$(DB) $(BIN)/dbt docs serve --port 8080 --no-browser
+
+report: setup ## write the operations report (HTML + missing-orders CSV) for the latest date into reports/
+	RECON_DB_PATH=$(DB) $(BIN)/python -m recon_tools.report --db $(DB) $(REPORT_ARGS)
+
+bi: setup ## set up data/bi.duckdb, the read-only database for BI tools
+	$(BIN)/python -m recon_tools.bi init --db $(DB)
 
 bench-sftp: setup system-deps ## download a 300 MB file through the loader and OpenSSH's sftp, print both speeds
 	$(BIN)/python bench/bench_sftp.py --size-mb 300

@@ -16,11 +16,14 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
 
 from loaders import __version__
 from loaders.database import db_path_from_env
 from loaders.errors import LoaderError
 from loaders.ingest import FileOutcome, IngestReport, ingest
+from loaders.retention import cutoff_for, purge, retention_days
 from loaders.sources import open_source
 
 LABELS = {
@@ -76,11 +79,39 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sftp.add_argument("--archive", metavar="DIR", help="server directory to move each file to once its load committed")
     sftp.add_argument("--cache-dir", metavar="DIR", help="local landing cache for downloads (default data/landing)")
-    output = run.add_mutually_exclusive_group()
+    _add_output_options(run)
+
+    purge_cmd = commands.add_parser(
+        "purge",
+        help="remove raw rows older than the retention period (results are kept)",
+        description=(
+            "Delete the raw rows of POS and OMS files whose business date is older than the retention "
+            "period, and of reference snapshots superseded before it. The file manifest (each purged "
+            "delivery is marked), the processing log and every result dbt built (reconciliation, error "
+            "history, audit trail) are kept; the next dbt build treats purged dates as final."
+        ),
+    )
+    purge_cmd.add_argument("--db", metavar="PATH", help="DuckDB file (default: $RECON_DB_PATH, else data/recon.duckdb)")
+    when = purge_cmd.add_mutually_exclusive_group()
+    when.add_argument(
+        "--older-than-days",
+        type=int,
+        metavar="N",
+        help="retention period in days (default: $RECON_RETENTION_DAYS, else 90)",
+    )
+    when.add_argument(
+        "--before", type=date.fromisoformat, metavar="YYYY-MM-DD", help="purge business dates before this"
+    )
+    purge_cmd.add_argument("--dry-run", action="store_true", help="say what would be removed, remove nothing")
+    _add_output_options(purge_cmd)
+    return parser
+
+
+def _add_output_options(command: argparse.ArgumentParser) -> None:
+    output = command.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print one JSON document (for schedulers) instead of lines")
     output.add_argument("-q", "--quiet", action="store_true", help="print only problems and the total")
     output.add_argument("-v", "--verbose", action="store_true", help="also print load ids and timings")
-    return parser
 
 
 def _format_line(item: FileOutcome, verbose: bool) -> str:
@@ -116,6 +147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Warnings from the sources (e.g. an SFTP retry) read like the loader's other messages.
     logging.basicConfig(format="warning: %(message)s", level=logging.INFO if args.verbose else logging.WARNING)
     db_path = db_path_from_env(args.db)
+    if args.command == "purge":
+        return _run_purge(args, db_path)
     options = {
         "known_hosts": args.known_hosts,
         "key_file": args.key_file,
@@ -146,6 +179,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         print(_total_line(report))
     return 0 if report.ok else 1
+
+
+def _run_purge(args: argparse.Namespace, db_path: Path) -> int:
+    try:
+        cutoff = args.before or cutoff_for(retention_days(args.older_than_days))
+        report = purge(db_path, cutoff, dry_run=args.dry_run)
+    except LoaderError as exc:
+        if args.json:
+            print(json.dumps({"ok": False, "error": str(exc), "exit_code": exc.exit_code}))
+        else:
+            print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    if args.json:
+        print(json.dumps({"ok": True, **report.to_dict()}, default=str))
+        return 0
+    verb = "would remove" if args.dry_run else "removed"
+    if not args.quiet:
+        for item in report.files:
+            print(f"{'purge' if args.dry_run else 'purged':<10} {item['file']} (version {item['version']})")
+    if not report.files:
+        print(f"nothing to purge: no delivery older than {cutoff.isoformat()}")
+        return 0
+    tables = ", ".join(f"{table} {rows}" for table, rows in sorted(report.rows_by_table.items()))
+    print(
+        f"total: {verb} {report.rows} raw rows of {len(report.files)} deliveries before {cutoff.isoformat()} "
+        f"({tables}); kept: the file manifest, the processing log, reconciliation results, error history"
+    )
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -74,7 +74,7 @@
 {% macro changed_load_ids(file_kinds, changes=('new', 'superseded')) %}
     {#- Literal list of the changed deliveries of the given kinds ("null" when none), so
         DuckDB can skip the raw row groups of older loads by their min/max statistics. -#}
-    {%- if not execute or load_relation(ref('int_load_changes')) is none -%}{{ return('null') }}{%- endif -%}
+    {%- if not execute or not is_database_relation(ref('int_load_changes')) -%}{{ return('null') }}{%- endif -%}
     {%- set query -%}
         select coalesce(string_agg(cast(load_id as varchar), ', ' order by load_id), 'null')
         from {{ ref('int_load_changes') }}
@@ -86,7 +86,7 @@
 {% macro recompute_all() %}
     {#- True when incremental models must rebuild every row: the rules seed, a code list or
         a reference snapshot changed since the last complete build. -#}
-    {%- if not execute or load_relation(ref('int_build_settings')) is none -%}{{ return(true) }}{%- endif -%}
+    {%- if not execute or not is_database_relation(ref('int_build_settings')) -%}{{ return(true) }}{%- endif -%}
     {%- set result = run_query('select recompute_all from ' ~ ref('int_build_settings')) -%}
     {{ return(result.columns[0].values()[0]) }}
 {% endmacro %}
@@ -107,16 +107,46 @@
     ({{ parts | join(' or ') }})
 {%- endmacro %}
 
-{% macro delete_changed_rows(key_column=none, key_kinds=(), load_column=none, file_kinds=()) %}
-    {#- pre-hook of an incremental model: remove the rows it is about to recompute. -#}
+{% macro delete_changed_rows(key_column=none, key_kinds=(), load_column=none, file_kinds=(), frozen=none) %}
+    {#- pre-hook of an incremental model: remove the rows it is about to recompute. Rows
+        whose raw data a retention purge removed are final (frozen) and never deleted. -#}
     {%- if execute and is_incremental() -%}
         delete from {{ this }}
-        {%- if not recompute_all() %}
-        where {{ changed_rows_condition(key_column, key_kinds, load_column, file_kinds) }}
+        where
+        {%- if recompute_all() %} true
+        {%- else %} {{ changed_rows_condition(key_column, key_kinds, load_column, file_kinds) }}
         {%- endif %}
+        {%- if frozen %} and not ({{ frozen }}){% endif %}
     {%- else -%}
         select 1
     {%- endif -%}
+{% endmacro %}
+
+{% macro purged_load_ids() %}
+    {#- Literal list of the deliveries whose raw rows were purged ("null" when none). -#}
+    {%- set versions = ref('stg_loader__file_versions') -%}
+    {%- if not execute or not is_database_relation(versions) -%}
+        {{ return('null') }}
+    {%- endif -%}
+    {%- set query -%}
+        select coalesce(string_agg(cast(load_id as varchar), ', ' order by load_id), 'null')
+        from {{ versions }} where is_purged
+    {%- endset -%}
+    {{ return(run_query(query).columns[0].values()[0]) }}
+{% endmacro %}
+
+{% macro purged_through() %}
+    {#- The last business date whose POS or OMS files were purged, as a SQL date literal
+        (date '0001-01-01' when nothing was): orders up to it are final. -#}
+    {%- set versions = ref('stg_loader__file_versions') -%}
+    {%- if not execute or not is_database_relation(versions) -%}
+        {{ return("date '0001-01-01'") }}
+    {%- endif -%}
+    {%- set query -%}
+        select coalesce(max(business_date), date '0001-01-01')::varchar
+        from {{ versions }} where is_purged and file_kind in ('pos_orders', 'oms_orders')
+    {%- endset -%}
+    {{ return("date '" ~ run_query(query).columns[0].values()[0] ~ "'") }}
 {% endmacro %}
 
 {% macro only_changed_rows(key_column=none, key_kinds=(), load_column=none, file_kinds=()) %}
@@ -137,9 +167,11 @@
 
 {% macro delete_new_loads(file_kind) %}
     {#- pre-hook of a typed store: a rerun after a failed build appends the same new
-        deliveries again, so remove them first (superseded deliveries stay). -#}
+        deliveries again, so remove them first (superseded deliveries stay); and drop the
+        rows of purged deliveries, which retention removed from the raw layer. -#}
     {%- if execute and is_incremental() -%}
-        delete from {{ this }} where load_id in ({{ changed_load_ids([file_kind], ['new']) }})
+        delete from {{ this }}
+        where load_id in ({{ changed_load_ids([file_kind], ['new']) }}) or load_id in ({{ purged_load_ids() }})
     {%- else -%}
         select 1
     {%- endif -%}
@@ -155,4 +187,12 @@
     {%- if is_incremental() and not recompute_all() -%}
         and {{ changed_rows_condition(key_column, key_kinds, load_column, file_kinds) }}
     {%- endif -%}
+{% endmacro %}
+
+{% macro is_database_relation(relation) %}
+    {#- The relation exists in the database (false for a unit test's fixture, which has no schema). -#}
+    {%- if relation is string or relation.schema is none or relation.identifier is none -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {{ return(load_relation(relation) is not none) }}
 {% endmacro %}

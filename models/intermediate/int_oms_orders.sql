@@ -7,6 +7,7 @@
     pre_hook = "{{ delete_new_loads('oms_orders') }}"
 ) }}
 -- depends_on: {{ ref('int_load_changes') }}
+-- depends_on: {{ ref('stg_loader__file_versions') }}
 
 with
 

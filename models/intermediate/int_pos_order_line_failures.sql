@@ -7,7 +7,7 @@
     materialized = 'incremental',
     incremental_strategy = 'append',
     on_schema_change = 'append_new_columns',
-    pre_hook = "{{ delete_changed_rows(key_column='order_key', key_kinds=['pos_order'], load_column='load_id', file_kinds=['pos_orders']) }}"
+    pre_hook = "{{ delete_changed_rows(key_column='order_key', key_kinds=['pos_order'], load_column='load_id', file_kinds=['pos_orders'], frozen='load_id in (' ~ purged_load_ids() ~ ')') }}"
 ) }}
 -- depends_on: {{ ref('int_load_changes') }}
 -- depends_on: {{ ref('int_changed_order_keys') }}

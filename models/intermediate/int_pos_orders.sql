@@ -1,12 +1,13 @@
 -- One row per POS order (normalized order number), built from every current POS
 -- line that has one, whatever its other validation results: a line with a bad
 -- price does not hide a missing order (contract section 6).
--- Incremental: a build rebuilds the orders that changed deliveries mention.
+-- Incremental: a build rebuilds the orders that changed deliveries mention; orders
+-- of dates whose raw files were purged are final.
 {{ config(
     materialized = 'incremental',
     incremental_strategy = 'append',
     on_schema_change = 'append_new_columns',
-    pre_hook = "{{ delete_changed_rows(key_column='order_key', key_kinds=['pos_order']) }}"
+    pre_hook = "{{ delete_changed_rows(key_column='order_key', key_kinds=['pos_order'], frozen='business_date <= ' ~ purged_through()) }}"
 ) }}
 -- depends_on: {{ ref('int_load_changes') }}
 -- depends_on: {{ ref('int_changed_order_keys') }}
@@ -48,12 +49,23 @@ orders as (
     group by order_key
 ),
 
+{% if is_incremental() %}
+    -- Orders of purged dates are final: a later file with the same number does not redo them.
+    frozen_orders as (
+        select order_key from {{ this }}
+        where business_date <= {{ purged_through() }}
+    ),
+{% endif %}
+
 final as (
     select
         orders.*,
         orders_with_errors.order_key is not null as has_validation_errors
     from orders
     left join orders_with_errors on orders.order_key = orders_with_errors.order_key
+    {% if is_incremental() -%}
+        anti join frozen_orders on orders.order_key = frozen_orders.order_key
+    {%- endif %}
 )
 
 select * from final

@@ -6,9 +6,10 @@
     materialized = 'incremental',
     incremental_strategy = 'append',
     on_schema_change = 'append_new_columns',
-    pre_hook = "{{ delete_changed_rows(key_column='source_order_key', key_kinds=['pos_order', 'oms_source'], load_column='load_id', file_kinds=['oms_orders']) }}"
+    pre_hook = "{{ delete_changed_rows(key_column='source_order_key', key_kinds=['pos_order', 'oms_source'], load_column='load_id', file_kinds=['oms_orders'], frozen='load_id in (' ~ purged_load_ids() ~ ')') }}"
 ) }}
 -- depends_on: {{ ref('int_load_changes') }}
+-- depends_on: {{ ref('stg_loader__file_versions') }}
 -- depends_on: {{ ref('int_changed_order_keys') }}
 -- depends_on: {{ ref('int_build_settings') }}
 

@@ -6,9 +6,10 @@
     materialized = 'incremental',
     incremental_strategy = 'append',
     on_schema_change = 'append_new_columns',
-    pre_hook = "{{ delete_changed_rows(key_column='order_id', key_kinds=['pos_order', 'oms_source']) }}"
+    pre_hook = "{{ delete_changed_rows(key_column='order_id', key_kinds=['pos_order', 'oms_source'], frozen='business_date <= ' ~ purged_through()) }}"
 ) }}
 -- depends_on: {{ ref('int_load_changes') }}
+-- depends_on: {{ ref('stg_loader__file_versions') }}
 -- depends_on: {{ ref('int_changed_order_keys') }}
 -- depends_on: {{ ref('int_build_settings') }}
 
@@ -16,7 +17,7 @@ with
 
 pos_orders as (
     select * from {{ ref('int_pos_orders') }}
-    {{ only_changed_rows(key_column='order_key', key_kinds=['pos_order', 'oms_source']) }}
+    where business_date > {{ purged_through() }} {{ and_changed_rows(key_column='order_key', key_kinds=['pos_order', 'oms_source']) }}
 ),
 
 oms_orders as (

@@ -1,3 +1,4 @@
+-- depends_on: {{ ref('stg_loader__file_versions') }}
 -- Every POS order with a usable order number is reconciled exactly once:
 -- returns order keys missing from fct_order_reconciliation, present there
 -- without a POS line, or present more than once.
@@ -15,6 +16,8 @@ reconciled as (
         count(*) as occurrences
     from {{ ref('fct_order_reconciliation') }}
     group by order_id
+    -- orders of purged dates stay reconciled without their (removed) POS lines
+    having max(business_date) > {{ purged_through() }} or count(*) > 1
 ),
 
 problems as (

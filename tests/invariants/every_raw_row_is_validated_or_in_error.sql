@@ -1,6 +1,7 @@
 -- Nothing is silently dropped: for every current file, each raw row the loader
 -- landed is in the validated layer, or in the error layer, or both (warnings),
--- and the raw layer holds exactly the rows the manifest says were landed.
+-- and the raw layer holds exactly the rows the manifest says were landed
+-- (deliveries a retention purge emptied are left out).
 -- Returns one row per file that does not balance.
 with
 
@@ -11,7 +12,7 @@ current_files as (
         file_kind,
         row_count
     from {{ ref('stg_loader__file_versions') }}
-    where is_current_version
+    where is_current_version and not is_purged
 ),
 
 raw_rows as (

@@ -6,4 +6,4 @@ select
     snapshot_kind,
     'no ' || snapshot_kind || ' snapshot loaded: its reference checks are skipped' as warning
 from {{ ref('int_reference_snapshots') }}
-where not is_loaded
+where not is_loaded and snapshot_kind in ('stores', 'products')

@@ -111,7 +111,13 @@ def dbt(dbt_dirs: dict[str, Path]) -> Callable[..., subprocess.CompletedProcess[
 def _run_dbt(
     db: Path, args: tuple[str, ...], project_dir: Path, dbt_dirs: dict[str, Path]
 ) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "RECON_DB_PATH": str(db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env = {
+        **os.environ,
+        "RECON_DB_PATH": str(db),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        # Test builds never overwrite a developer's BI export (data/bi).
+        "RECON_BI_DIR": os.environ.get("RECON_BI_DIR", str(dbt_dirs["target"].parent / "no-bi")),
+    }
     target = dbt_dirs["target"] if project_dir == PROJECT_ROOT else project_dir / "target"
     command = [
         str(DBT),
