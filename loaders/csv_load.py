@@ -24,11 +24,17 @@ from loaders.errors import FileRejected
 CHUNK = 1 << 20
 MAX_HEADER_BYTES = 1 << 20
 
-# Pinned dialect, shared by every read of a delivered file.
+# Pinned dialect, shared by every read of a delivered file. The reader is given one
+# column more than the header and pads short lines with NULL, while an empty field
+# stays '' (no string reads as NULL): a line with fewer fields than the header then
+# has a NULL in the header's last column, and a line with more (even a single stray
+# trailing comma, which DuckDB would otherwise drop silently, shifting nothing but
+# hiding a ragged line) has a value in the spare column. Both reject the file.
 READ_OPTIONS = (
     "header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
-    "strict_mode = true, null_padding = false, parallel = true"
+    "strict_mode = true, null_padding = true, nullstr = chr(0)"
 )
+RAGGED_MARK = "ragged record"
 
 
 @dataclass(frozen=True)
@@ -130,25 +136,39 @@ def land_rows(
     select_list = []
     for name in kind.known_columns:
         position = header.positions.get(name)
-        select_list.append(f'c{position} as "{name}"' if position else f'null::varchar as "{name}"')
+        select_list.append(f"nullif(c{position}, '') as \"{name}\"" if position else f'null::varchar as "{name}"')
     if header.extras:
-        pairs = ", ".join(f"?, c{header.positions[name]}" for name in header.extras)
+        pairs = ", ".join(f"?, nullif(c{header.positions[name]}, '')" for name in header.extras)
         extras_sql = f"json_object({pairs})::varchar"
     else:
         extras_sql = "null::varchar"
-    insert_columns = ", ".join(f'"{name}"' for name in kind.known_columns)
-    sql = (
-        f"insert into raw.{kind.raw_table} ({insert_columns}, _extra_columns, _source_file, _source_line, "  # noqa: S608 - identifiers are the contract's own constants
-        "_file_sha256, _load_id, _loaded_at) "
-        f"select {', '.join(select_list)}, {extras_sql}, ?, ordinality + 1, ?, ?, ? "
-        f"from read_csv(?, {READ_OPTIONS}, columns = {_columns_struct(width)}) with ordinality"
+    fields = " + ".join(f"(c{i} is not null)::int" for i in range(1, width + 2))
+    line_sql = (
+        f"case when c{width} is null or c{width + 1} is not null "
+        f"then error('{RAGGED_MARK} ' || (ordinality + 1) || ' has ' || ({fields}) || ' fields') "
+        "else ordinality + 1 end"
     )
-    # Parameters in the order they appear: the JSON keys come first in the select list.
+    insert_columns = ", ".join(f'"{name}"' for name in kind.known_columns)
     params: list[object] = [*header.extras, source_file, file_digest.sha256, load_id, loaded_at, str(path)]
-    try:
-        con.execute(sql, params)
-    except duckdb.Error as exc:
-        raise FileRejected(_describe_csv_error(exc)) from exc
+    for parallel in (True, False):
+        sql = (
+            f"insert into raw.{kind.raw_table} ({insert_columns}, _extra_columns, _source_file, _source_line, "  # noqa: S608 - identifiers are the contract's own constants
+            "_file_sha256, _load_id, _loaded_at) "
+            f"select {', '.join(select_list)}, {extras_sql}, ?, {line_sql}, ?, ?, ? "
+            f"from read_csv(?, {READ_OPTIONS}, parallel = {str(parallel).lower()}, "
+            f"columns = {_columns_struct(width + 1)}) with ordinality"
+        )
+        try:
+            con.execute(sql, params)
+            break
+        except duckdb.Error as exc:
+            # DuckDB's parallel reader cannot pad lines when a quoted value spans lines: read it serially.
+            if parallel and "does not support null_padding" in str(exc):
+                # Nothing else happened in this file's transaction yet: start it again.
+                con.rollback()
+                con.begin()
+                continue
+            raise FileRejected(_describe_csv_error(exc, width)) from exc
     rows = con.execute(f"select count(*) from raw.{kind.raw_table} where _load_id = ?", [load_id]).fetchone()[0]  # noqa: S608 - table name is a contract constant
     records_end_line = rows + 1 + file_digest.trailing_blank_lines
     if records_end_line != file_digest.line_count:
@@ -197,15 +217,23 @@ def _map_physical_lines(con: duckdb.DuckDBPyConnection, path: Path, kind: FileKi
     )
 
 
-def _describe_csv_error(exc: duckdb.Error) -> str:
+def _describe_csv_error(exc: duckdb.Error, width: int) -> str:
     """Turn DuckDB's multi-line CSV error into one line that names the line and the problem."""
     text = str(exc)
+    ragged = re.search(RAGGED_MARK + r" (\d+) has (\d+) fields", text)
+    if ragged:
+        found = int(ragged.group(2))
+        stray = " (a stray delimiter at its end counts as a field)" if found > width else ""
+        return (
+            f"cannot be parsed: line {ragged.group(1)} has {found} fields where the header has {width}{stray} "
+            "(a ragged file is rejected whole: fix the line and deliver the file again)"
+        )
     line = re.search(r"CSV Error on Line: (\d+)", text)
     where = f"line {line.group(1)}" if line else "a line"
     columns = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
     if columns:
         return (
-            f"cannot be parsed: {where} has {columns.group(2)} fields where the header has {columns.group(1)} "
+            f"cannot be parsed: {where} has {columns.group(2)} fields where the header has {width} "
             "(a ragged file is rejected whole: fix the line and deliver the file again)"
         )
     if "unterminated quote" in text:

@@ -116,7 +116,7 @@
         {%- if recompute_all() %} true
         {%- else %} {{ changed_rows_condition(key_column, key_kinds, load_column, file_kinds) }}
         {%- endif %}
-        {%- if frozen %} and not ({{ frozen }}){% endif %}
+        {%- if frozen %} and not coalesce(({{ frozen }}), false){% endif %}
     {%- else -%}
         select 1
     {%- endif -%}

@@ -35,6 +35,21 @@ raw_rows as (
         _load_id as load_id,
         cast(_load_id as varchar) || ':' || _source_line as record_id
     from {{ source('reference', 'products') }}
+    union all
+    select
+        _load_id as load_id,
+        cast(_load_id as varchar) || ':' || _source_line as record_id
+    from {{ source('reference', 'customers') }}
+    union all
+    select
+        _load_id as load_id,
+        cast(_load_id as varchar) || ':' || _source_line as record_id
+    from {{ source('reference', 'prices') }}
+    union all
+    select
+        _load_id as load_id,
+        cast(_load_id as varchar) || ':' || _source_line as record_id
+    from {{ source('reference', 'stock') }}
 ),
 
 accounted as (
@@ -45,6 +60,12 @@ accounted as (
     select record_id from {{ ref('stg_reference__stores') }}
     union
     select record_id from {{ ref('stg_reference__products') }}
+    union
+    select record_id from {{ ref('stg_reference__customers') }}
+    union
+    select record_id from {{ ref('stg_reference__prices') }}
+    union
+    select record_id from {{ ref('stg_reference__stock') }}
     union
     select record_id from {{ ref('int_validation_failures') }}
 ),

@@ -382,3 +382,30 @@ def test_default_database_path_comes_from_the_environment(tmp_path, monkeypatch)
     monkeypatch.setenv("RECON_DB_PATH", str(tmp_path / "x.duckdb"))
     assert db_path_from_env() == tmp_path / "x.duckdb"
     assert db_path_from_env(str(tmp_path / "y.duckdb")) == tmp_path / "y.duckdb"
+
+
+def test_a_stray_trailing_delimiter_is_a_ragged_line_not_a_silent_shift(tmp_path, ingest, db_path):
+    # "4,50" unquoted adds a field; with the empty last column the line ends in a delimiter,
+    # which a lenient reader drops, shifting every value after the price one column left.
+    shifted = LINE_1.replace("4.50", "4,50") + ","
+    drop = write_files(tmp_path / "drop", {"pos/pos_orders_20261120.csv": pos_file(LINE_2, shifted)})
+    code, out = ingest(drop)
+    assert code == 1
+    assert "line 3 has 16 fields where the header has 14" in out
+    assert raw_pos(db_path) == []
+
+
+def test_an_empty_last_field_is_not_ragged(tmp_path, ingest, db_path):
+    header = (
+        "oms_order_id,source_system,source_order_id,store_id,order_status,order_total,currency,created_at,customer_id"
+    )
+    drop = write_files(
+        tmp_path / "drop",
+        {
+            "oms/oms_orders_20261120.csv": oms_file(
+                "O-1,POS,A-1,S001,CREATED,1.00,USD,2026-11-20T09:00:00,", header=header
+            )
+        },
+    )
+    assert ingest(drop)[0] == 0
+    assert query(db_path, "select oms_order_id, customer_id, _source_line from raw.oms_orders") == [("O-1", None, 2)]
