@@ -56,8 +56,9 @@ format: setup ## apply ruff format and sqlfluff fix
 test: setup system-deps lint ## lint, then the loader and pipeline tests (pytest, dbt build on fixture drops)
 	$(BIN)/python -m pytest
 
-docs: setup ## build the self-contained docs site (target/static_index.html)
+docs: setup ## build the self-contained docs site (target/static_index.html) and measure its coverage
 	RECON_DB_PATH=$(DB) $(BIN)/dbt docs generate --static
+	$(BIN)/python -m recon_tools.docs_coverage
 	@echo "docs: open target/static_index.html (or: make docs-serve)"
 
 docs-serve: docs ## serve the docs site on http://localhost:8080

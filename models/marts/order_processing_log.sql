@@ -8,6 +8,7 @@ with
 
 loader_events as (
     select
+        'loader:' || event_id as event_key,
         event_at,
         'loader' as component,
         run_id,
@@ -26,6 +27,7 @@ loader_events as (
 
 dbt_results as (
     select
+        'dbt:' || invocation_id || ':' || node_id as event_key,
         recorded_at as event_at,
         'dbt' as component,
         invocation_id as run_id,

@@ -145,8 +145,8 @@ OMS_CASES: dict[str, str] = {
 }
 
 REFERENCE = {
-    "reference/stores.csv": "store_id,store_name,is_active\nS001,Downtown,true\nS002,Airport,true\nS003,Old Mall,false\n"
-    ",No id,true\nS004,Twice,true\nS004,Twice,true\nS005,Odd,yes\n",
+    "reference/stores.csv": "store_id,store_name,is_active\nS001,Downtown,true\nS002,Airport,true\n"
+    "S003,Old Mall,false\n,No id,true\nS004,Twice,true\nS004,Twice,true\nS005,Odd,yes\n",
     "reference/products.csv": "sku,product_name,is_active\nSKU-100,Beans,true\nSKU-200,Press,true\nSKU-900,Mug,false\n"
     ",No sku,true\nSKU-300,Twice,true\nSKU-300,Twice,true\nSKU-400,Odd,maybe\n",
     "reference/customers.csv": "customer_id,customer_name,is_active,credit_limit,delivery_days\n"
