@@ -70,6 +70,10 @@ report: setup ## write the operations report (HTML + missing-orders CSV) for the
 bi: setup ## set up data/bi.duckdb, the read-only database for BI tools
 	$(BIN)/python -m recon_tools.bi init --db $(DB)
 
+bench: setup ## time the project against DuckDB alone, datacompy and pandas (BENCH_ARGS="--orders 1000000")
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[bench]" 2>&1 | grep -v '^WARNING: Location' || true
+	$(BIN)/python bench/bench.py $(BENCH_ARGS)
+
 bench-sftp: setup system-deps ## download a 300 MB file through the loader and OpenSSH's sftp, print both speeds
 	$(BIN)/python bench/bench_sftp.py --size-mb 300
 

@@ -16,6 +16,8 @@ and in each OMS file about 10 % WEB orders and 0.5 % POS claims no POS file has.
 from __future__ import annotations
 
 import argparse
+import os
+import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -40,10 +42,10 @@ select
     d as day_index,
     i as order_no,
     $start::date + d::integer as business_date,
-    'S' || lpad(cast(hash($seed, d, i, 'store') % 7 + 1 as varchar), 3, '0') as store_id,
+    'S' || printf('%03d', hash($seed, d, i, 'store') % 7 + 1) as store_id,
     'R' || cast(hash($seed, d, i, 'register') % 4 + 1 as varchar) as register_id,
     case when hash($seed, d, i, 'walkin') % 10 < 3 then null
-         else 'C' || lpad(cast(hash($seed, d, i, 'customer') % 50000 as varchar), 5, '0') end as customer_id,
+         else 'C' || printf('%05d', hash($seed, d, i, 'customer') % 50000) end as customer_id,
     cast(hash($seed, d, i, 'lines') % 4 + 1 as integer) as line_count,
     ($start::date + d::integer)::timestamp
         + to_seconds(cast(8 * 3600 + hash($seed, d, i, 'time') % (14 * 3600) as bigint)) as ordered_at,
@@ -72,7 +74,8 @@ select
 from lines
 """
 
-ORDER_ID = "store_id || '-' || lpad(cast(day_index * $orders + order_no + 1 as varchar), 7, '0')"
+# printf pads without truncating (lpad would cut order numbers past 9,999,999 and collide them).
+ORDER_ID = "store_id || '-' || printf('%07d', day_index * $orders + order_no + 1)"
 
 POS_FILE_SQL = """
 copy (
@@ -135,6 +138,8 @@ copy (
             {order_id} as order_id,
             sum(quantity * unit_price - discount_amount) as order_total
         from gen_lines
+        -- an OMS file holds its own day's orders and the previous day's late ones
+        where day_index between $day - 1 and $day
         group by all
     ),
     placed as (
@@ -150,7 +155,7 @@ copy (
     pos_channel as (
         select
             oms_day,
-            'OMS-' || lpad(cast((day_index * $orders + order_no) * 2 + copy_no as varchar), 9, '0') as oms_order_id,
+            'OMS-' || printf('%09d', (day_index * $orders + order_no) * 2 + copy_no) as oms_order_id,
             'POS' as source_system,
             case when anomaly between 80 and 89 then ' ' || lower(order_id) || ' ' else order_id end
                 as source_order_id,
@@ -166,9 +171,9 @@ copy (
     other_channels as (
         select
             d as oms_day,
-            'OMS-W' || lpad(cast(d * $orders + k as varchar), 9, '0') as oms_order_id,
+            'OMS-W' || printf('%09d', d * $orders + k) as oms_order_id,
             case when k % 20 = 0 then 'POS' else ['WEB', 'EDI', 'API', 'MANUAL'][k % 4 + 1] end as source_system,
-            case when k % 20 = 0 then 'S999-' || lpad(cast(d * $orders + k as varchar), 7, '0')
+            case when k % 20 = 0 then 'S999-' || printf('%07d', d * $orders + k)
                 else 'X-' || cast(d * $orders + k as varchar) end as source_order_id,
             case when k % 20 = 0 then 'S999' else null end as store_id,
             null as customer_id,
@@ -227,8 +232,13 @@ def generate(
     """Write the drop under ``out`` and return counts of what was written."""
     for sub in ("pos", "oms", "reference"):
         (out / sub).mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect()
+    # Capped, with a spill directory: 10M orders a day must not take the machine's memory.
+    spill = tempfile.TemporaryDirectory(prefix="generate-drop-")
+    con = duckdb.connect(
+        config={"memory_limit": os.environ.get("RECON_DUCKDB_MEMORY_LIMIT", "4GB"), "temp_directory": spill.name}
+    )
     con.execute("set TimeZone = 'UTC'")
+    con.execute("set enable_progress_bar = false")
     params = {"seed": seed, "days": days, "orders": orders_per_day, "start": start}
     con.execute(ORDERS_SQL, params)
     con.execute(LINES_SQL, {"seed": seed})
@@ -254,6 +264,7 @@ def generate(
         (out / "README.txt").write_text("Files for the reconciliation demo.\n")
     lines = con.execute("select count(*) from gen_lines").fetchone()[0]
     con.close()
+    spill.cleanup()
     return {"days": days, "orders": days * orders_per_day, "pos_lines": lines}
 
 
