@@ -5,7 +5,9 @@
     int_validation_failures: the SQL here only says when a record fails. -#}
 
 {% macro failure(rule_id, condition, field_name, failed_value, message) -%}
-    case
+    {#- The condition travels with the expression (before the separator) so that
+        failures_of can skip building the list for records that pass every check. -#}
+    {{ condition }}{{ check_separator() }}case
         when {{ condition }}
             then {
                 'rule_id': '{{ rule_id }}',
@@ -15,6 +17,8 @@
             }
     end
 {%- endmacro %}
+
+{% macro check_separator() %}{{ return(' /*check*/ ') }}{% endmacro %}
 
 {% macro required(rule_id, field_name, column=none) -%}
     {%- set column = column or field_name -%}
@@ -32,10 +36,18 @@
 {%- endmacro %}
 
 {% macro failures_of(checks) -%}
-    {#- list_distinct drops the null elements (checks that passed); failures differ by rule_id. -#}
-    list_distinct([
-        {%- for check in checks %}
-            {{ check }}{{ "," if not loop.last }}
-        {%- endfor %}
-    ])
+    {#- Most records pass every check: build the list only for those that fail one (null
+        otherwise, which unnest turns into no rows). list_distinct drops the null elements
+        (checks that passed); failures differ by rule_id. -#}
+    case
+        when
+            {%- for check in checks %}
+                coalesce(({{ check.split(check_separator())[0] }}), false){{ " or" if not loop.last }}
+            {%- endfor %}
+            then list_distinct([
+                {%- for check in checks %}
+                    {{ check.split(check_separator())[1] }}{{ "," if not loop.last }}
+                {%- endfor %}
+            ])
+    end
 {%- endmacro %}

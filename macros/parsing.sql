@@ -3,7 +3,13 @@
     value null" is exactly a format failure: the format rule lives here, once. -#}
 
 {% macro clean_text(column) -%}
-    nullif(trim({{ column }}, ' ' || chr(9) || chr(10) || chr(13)), '')
+    {#- Most values have nothing to trim: test the first and last character before trimming
+        (trim with a character set costs ten times a comparison on millions of rows). -#}
+    case
+        when {{ column }} = '' then null
+        when ascii({{ column }}) > 32 and ascii(right({{ column }}, 1)) > 32 then {{ column }}
+        else nullif(trim({{ column }}, ' ' || chr(9) || chr(10) || chr(13)), '')
+    end
 {%- endmacro %}
 
 {% macro normalize_order_key(column) -%}

@@ -201,7 +201,12 @@ def test_rich_drop_every_rule_case_and_a_correction(tmp_path, ingest, db_path, d
     assert pos[9] == {"pos_store_known", "pos_sku_active"}
     assert pos[15] == {"pos_currency_format"}
     assert pos[16] == pos[17] == {"pos_order_total_consistent"}
-    assert pos[18] == {"pos_order_ts_format", "pos_quantity_range", "pos_discount_exceeds_gross"}
+    assert pos[18] == {
+        "pos_order_ts_format",
+        "pos_quantity_range",
+        "pos_discount_exceeds_gross",
+        "pos_order_total_minimum",
+    }
     for line in (10, 11, 12, 13, 14):
         assert line not in pos
 
@@ -339,7 +344,8 @@ def test_invariant_tests_fail_when_a_row_is_lost_or_an_order_doubled(tmp_path, i
     assert ingest(drop)[0] == 0
     build_ok(dbt, db_path)
     con = duckdb.connect(str(db_path))
-    con.execute("delete from intermediate.int_pos_order_lines_validated where source_line = 3")
+    # A line lost between the typed store and the validated layer, and an order reconciled twice.
+    con.execute("delete from intermediate.int_pos_order_lines where source_line = 3")
     con.execute("insert into marts.fct_order_reconciliation select * from marts.fct_order_reconciliation limit 1")
     con.close()
     result = dbt(
