@@ -165,8 +165,18 @@ def _ingest_one(
     ):
         return _repeat(source, entry, prior.last_version, "unchanged since the last run")
 
+    manifest.log_event(con, run_id, "file_discovered", file_name=entry.relpath, detail=f"{entry.size} bytes")
     try:
         with source.fetch(entry) as path:
+            if source.trust_size_and_mtime:  # a remote source: the file was just downloaded
+                manifest.log_event(
+                    con,
+                    run_id,
+                    "file_downloaded",
+                    file_name=entry.relpath,
+                    seconds=time.perf_counter() - started,
+                    detail=f"{entry.size} bytes from {source.uri}",
+                )
             file_digest = csv_load.digest(path)
             if prior is not None and file_digest.sha256 in {prior.last_sha256, prior.current_sha256}:
                 detail = "same bytes as the current version"

@@ -217,8 +217,11 @@ def test_bad_file_is_rejected_whole_and_the_others_still_load(tmp_path, ingest, 
     assert manifest[0][:2] == ("oms/oms_orders_20261120.csv", "loaded")
     assert manifest[1][:2] == ("pos/pos_orders_20261120.csv", "rejected")
     assert reason in manifest[1][2]
-    events = query(db_path, "select event from raw.processing_log where file_name = 'pos/pos_orders_20261120.csv'")
-    assert events == [("file_rejected",)]
+    events = query(
+        db_path,
+        "select event from raw.processing_log where file_name = 'pos/pos_orders_20261120.csv' order by event_id",
+    )
+    assert events == [("file_discovered",), ("file_rejected",)]
 
 
 def test_a_late_parse_error_leaves_nothing_of_a_large_file(tmp_path, ingest, db_path):
