@@ -65,6 +65,7 @@ def render(db_path: Path) -> str:
         "  OMS-only orders     select * from marts.fct_oms_unmatched_orders",
         "  bad rows            select * from marts.fct_validation_errors",
         "  rules and status    select * from marts.rpt_validation_rules",
+        "  report for people   make report (HTML page + missing-orders CSV in reports/)",
         "  docs and lineage    make docs   (then open target/static_index.html)",
     ]
     return "\n".join(out)
