@@ -164,7 +164,10 @@ def scenario(tmp_path_factory) -> dict[str, object]:
                 break
     finally:
         stop.touch()
-        out, _ = reader.communicate(timeout=60)
+        # Drain through the same text stream the loop read from: communicate(timeout=...) reads
+        # the raw pipe and would miss what the stream has buffered (half a line).
+        out = reader.stdout.read()
+        reader.wait(timeout=60)
         reader_log.close()
     lines += [json.loads(line) for line in out.splitlines() if line.strip()]
     return {
