@@ -57,6 +57,7 @@ test: setup system-deps lint ## lint, then the loader and pipeline tests (pytest
 	$(BIN)/python -m pytest
 
 docs: setup ## build the self-contained docs site (target/static_index.html) and measure its coverage
+	$(BIN)/python -m recon_tools.rules_doc
 	RECON_DB_PATH=$(DB) $(BIN)/dbt docs generate --static
 	$(BIN)/python -m recon_tools.docs_coverage
 	@echo "docs: open target/static_index.html (or: make docs-serve)"

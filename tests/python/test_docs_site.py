@@ -131,3 +131,13 @@ def test_the_mart_page_and_its_lineage_open_in_a_browser(docs, tmp_path):
         assert result.returncode == 0, result.stderr[-2000:]
         assert shot.stat().st_size > 30_000
         assert png_size(shot) == (1400, 1000)
+
+
+def test_the_rule_catalogue_page_matches_the_seed(docs):
+    from recon_tools import rules_doc
+
+    assert rules_doc.main(["--check"]) == 0, "run python -m recon_tools.rules_doc"
+    manifest = json.loads((docs["target"] / "manifest.json").read_text())
+    seed = manifest["nodes"]["seed.order_recon.order_validation_rules"]
+    for rule_id in ("pos_order_total_arithmetic", "pos_credit_limit", "file_ignored"):
+        assert f"`{rule_id}`" in seed["description"]
