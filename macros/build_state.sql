@@ -196,3 +196,14 @@
     {%- endif -%}
     {{ return(load_relation(relation) is not none) }}
 {% endmacro %}
+
+{% macro current_loads(file_kind) %}
+    {#- The current version of every file of a kind (the newest loaded delivery of each
+        name, stg_loader__file_versions.is_current_version): the one rule by which a
+        correction supersedes the version before it, imported the same way everywhere. -#}
+    select
+        load_id,
+        business_date as file_business_date
+    from {{ ref('stg_loader__file_versions') }}
+    where is_current_version and file_kind = '{{ file_kind }}'
+{% endmacro %}

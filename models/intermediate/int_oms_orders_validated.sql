@@ -5,9 +5,7 @@
 with
 
 current_loads as (
-    select load_id
-    from {{ ref('stg_loader__file_versions') }}
-    where is_current_version and file_kind = 'oms_orders'
+    {{ current_loads('oms_orders') }}
 ),
 
 orders as (

@@ -16,9 +16,7 @@
 with
 
 current_loads as (
-    select load_id
-    from {{ ref('stg_loader__file_versions') }}
-    where is_current_version and file_kind = 'pos_orders'
+    {{ current_loads('pos_orders') }}
 ),
 
 lines as (

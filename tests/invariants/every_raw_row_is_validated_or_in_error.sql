@@ -16,40 +16,16 @@ current_files as (
 ),
 
 raw_rows as (
-    select
-        _load_id as load_id,
-        cast(_load_id as varchar) || ':' || _source_line as record_id
-    from {{ source('pos', 'pos_order_lines') }}
-    union all
-    select
-        _load_id as load_id,
-        cast(_load_id as varchar) || ':' || _source_line as record_id
-    from {{ source('oms', 'oms_orders') }}
-    union all
-    select
-        _load_id as load_id,
-        cast(_load_id as varchar) || ':' || _source_line as record_id
-    from {{ source('reference', 'stores') }}
-    union all
-    select
-        _load_id as load_id,
-        cast(_load_id as varchar) || ':' || _source_line as record_id
-    from {{ source('reference', 'products') }}
-    union all
-    select
-        _load_id as load_id,
-        cast(_load_id as varchar) || ':' || _source_line as record_id
-    from {{ source('reference', 'customers') }}
-    union all
-    select
-        _load_id as load_id,
-        cast(_load_id as varchar) || ':' || _source_line as record_id
-    from {{ source('reference', 'prices') }}
-    union all
-    select
-        _load_id as load_id,
-        cast(_load_id as varchar) || ':' || _source_line as record_id
-    from {{ source('reference', 'stock') }}
+    {%- for source_name, table in [
+        ('pos', 'pos_order_lines'), ('oms', 'oms_orders'), ('reference', 'stores'), ('reference', 'products'),
+        ('reference', 'customers'), ('reference', 'prices'), ('reference', 'stock')
+    ] %}
+        select
+            _load_id as load_id,
+            cast(_load_id as varchar) || ':' || _source_line as record_id
+        from {{ source(source_name, table) }}
+        {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 ),
 
 accounted as (

@@ -7,11 +7,7 @@ source as (
 ),
 
 current_files as (
-    select
-        load_id,
-        business_date as file_business_date
-    from {{ ref('stg_loader__file_versions') }}
-    where is_current_version and file_kind = 'oms_orders'
+    {{ current_loads('oms_orders') }}
 ),
 
 trimmed as (

@@ -8,11 +8,7 @@ source as (
 ),
 
 current_files as (
-    select
-        load_id,
-        business_date as file_business_date
-    from {{ ref('stg_loader__file_versions') }}
-    where is_current_version and file_kind = 'pos_orders'
+    {{ current_loads('pos_orders') }}
 ),
 
 trimmed as (

@@ -6,9 +6,7 @@ source as (
 ),
 
 current_files as (
-    select load_id
-    from {{ ref('stg_loader__file_versions') }}
-    where is_current_version and file_kind = 'stores'
+    {{ current_loads('stores') }}
 ),
 
 final as (
