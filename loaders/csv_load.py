@@ -35,6 +35,7 @@ READ_OPTIONS = (
     "strict_mode = true, null_padding = true, nullstr = chr(0)"
 )
 RAGGED_MARK = "ragged record"
+LANDING_TABLE = "temp.main._landing"
 
 
 @dataclass(frozen=True)
@@ -143,23 +144,32 @@ def land_rows(
     else:
         extras_sql = "null::varchar"
     fields = " + ".join(f"(c{i} is not null)::int" for i in range(1, width + 2))
+    # The file is read in parallel into a temporary table, which keeps the file's order
+    # (DuckDB preserves insertion order) and numbers its rows consecutively from a base
+    # (a large one inside a transaction): rowid - base + 1 is the record number. Numbering
+    # the records in the read itself (WITH ORDINALITY) costs a third more time.
+    line = f"(rowid - (select min(rowid) from {LANDING_TABLE}) + 2)"  # noqa: S608 - a constant name
     line_sql = (
         f"case when c{width} is null or c{width + 1} is not null "
-        f"then error('{RAGGED_MARK} ' || (ordinality + 1) || ' has ' || ({fields}) || ' fields') "
-        "else ordinality + 1 end"
+        f"then error('{RAGGED_MARK} ' || {line} || ' has ' || ({fields}) || ' fields') "
+        f"else {line} end"
     )
     insert_columns = ", ".join(f'"{name}"' for name in kind.known_columns)
-    params: list[object] = [*header.extras, source_file, file_digest.sha256, load_id, loaded_at, str(path)]
     for parallel in (True, False):
-        sql = (
-            f"insert into raw.{kind.raw_table} ({insert_columns}, _extra_columns, _source_file, _source_line, "  # noqa: S608 - identifiers are the contract's own constants
-            "_file_sha256, _load_id, _loaded_at) "
-            f"select {', '.join(select_list)}, {extras_sql}, ?, {line_sql}, ?, ?, ? "
-            f"from read_csv(?, {READ_OPTIONS}, parallel = {str(parallel).lower()}, "
-            f"columns = {_columns_struct(width + 1)}) with ordinality"
-        )
         try:
-            con.execute(sql, params)
+            con.execute(
+                f"create or replace temp table {LANDING_TABLE} as select * from read_csv("  # noqa: S608 - constants
+                f"?, {READ_OPTIONS}, parallel = {str(parallel).lower()}, columns = {_columns_struct(width + 1)})",
+                [str(path)],
+            )
+            con.execute(
+                f"insert into raw.{kind.raw_table} ({insert_columns}, _extra_columns, _source_file, _source_line, "  # noqa: S608 - identifiers are the contract's own constants
+                "_file_sha256, _load_id, _loaded_at) "
+                f"select {', '.join(select_list)}, {extras_sql}, ?, {line_sql}, ?, ?, ? "
+                f"from {LANDING_TABLE}",
+                [*header.extras, source_file, file_digest.sha256, load_id, loaded_at],
+            )
+            con.execute(f"drop table {LANDING_TABLE}")
             break
         except duckdb.Error as exc:
             # DuckDB's parallel reader cannot pad lines when a quoted value spans lines: read it serially.
@@ -168,6 +178,7 @@ def land_rows(
                 con.rollback()
                 con.begin()
                 continue
+            # The caller rolls the file's transaction back, the temporary table with it.
             raise FileRejected(_describe_csv_error(exc, width)) from exc
     rows = con.execute(f"select count(*) from raw.{kind.raw_table} where _load_id = ?", [load_id]).fetchone()[0]  # noqa: S608 - table name is a contract constant
     records_end_line = rows + 1 + file_digest.trailing_blank_lines
