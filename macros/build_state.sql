@@ -28,8 +28,7 @@
 
 {% macro incremental_models() %}
     {{ return([
-        'int_pos_order_lines', 'int_oms_orders', 'int_pos_order_line_failures', 'int_oms_order_failures',
-        'int_pos_orders', 'fct_order_reconciliation', 'fct_oms_unmatched_orders'
+        'int_pos_order_line_failures', 'int_oms_order_failures', 'int_pos_orders', 'fct_order_reconciliation', 'fct_oms_unmatched_orders'
     ]) }}
 {% endmacro %}
 
@@ -163,18 +162,6 @@
         max(threshold) filter (where rule_id = '{{ rule_id }}') as {{ rule_id }}{{ "," if not loop.last }}
         {%- endfor %}
     from {{ ref('order_validation_rules') }}
-{% endmacro %}
-
-{% macro delete_new_loads(file_kind) %}
-    {#- pre-hook of a typed store: a rerun after a failed build appends the same new
-        deliveries again, so remove them first (superseded deliveries stay); and drop the
-        rows of purged deliveries, which retention removed from the raw layer. -#}
-    {%- if execute and is_incremental() -%}
-        delete from {{ this }}
-        where load_id in ({{ changed_load_ids([file_kind], ['new']) }}) or load_id in ({{ purged_load_ids() }})
-    {%- else -%}
-        select 1
-    {%- endif -%}
 {% endmacro %}
 
 {% macro audit_schema() %}
