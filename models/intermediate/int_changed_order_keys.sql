@@ -1,22 +1,23 @@
 -- The order numbers the deliveries changed since the last complete build mention,
 -- in their new and in their superseded versions: the only orders an incremental
 -- build recomputes. key_kind: pos_order (a POS order key), oms_source (an OMS
--- row's source order key), oms_order (an OMS order id).
+-- row's source order key), oms_order (an OMS order id). Read from the raw layer,
+-- which keeps superseded versions, with the same key normalization as staging.
 -- depends_on: {{ ref('int_load_changes') }}
 with
 
 pos_lines as (
-    select order_key
-    from {{ ref('int_pos_order_lines') }}
-    where load_id in ({{ changed_load_ids(['pos_orders']) }})
+    select {{ normalize_order_key('order_id') }} as order_key
+    from {{ source('pos', 'pos_order_lines') }}
+    where _load_id in ({{ changed_load_ids(['pos_orders']) }})
 ),
 
 oms_rows as (
     select
-        source_order_key,
-        oms_order_id
-    from {{ ref('int_oms_orders') }}
-    where load_id in ({{ changed_load_ids(['oms_orders']) }})
+        {{ normalize_order_key('source_order_id') }} as source_order_key,
+        {{ clean_text('oms_order_id') }} as oms_order_id
+    from {{ source('oms', 'oms_orders') }}
+    where _load_id in ({{ changed_load_ids(['oms_orders']) }})
 ),
 
 keys as (

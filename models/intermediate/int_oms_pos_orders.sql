@@ -11,7 +11,7 @@ current_loads as (
 
 orders as (
     select all_orders.*
-    from {{ ref('int_oms_orders') }} as all_orders
+    from {{ ref('stg_oms__orders') }} as all_orders
     semi join current_loads on all_orders.load_id = current_loads.load_id
     where all_orders.source_system = 'POS'
 ),

@@ -21,7 +21,7 @@ current_loads as (
 
 lines as (
     select all_lines.*
-    from {{ ref('int_pos_order_lines') }} as all_lines
+    from {{ ref('stg_pos__order_lines') }} as all_lines
     semi join current_loads on all_lines.load_id = current_loads.load_id
     {{ only_changed_rows(
         key_column='all_lines.order_key', key_kinds=['pos_order'],
@@ -44,7 +44,7 @@ dates_in_scope as (
 
 day_lines as (
     select all_lines.*
-    from {{ ref('int_pos_order_lines') }} as all_lines
+    from {{ ref('stg_pos__order_lines') }} as all_lines
     semi join current_loads on all_lines.load_id = current_loads.load_id
     semi join dates_in_scope on all_lines.file_business_date = dates_in_scope.file_business_date
 ),

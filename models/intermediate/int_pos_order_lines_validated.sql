@@ -10,7 +10,7 @@ current_loads as (
 
 lines as (
     select all_lines.*
-    from {{ ref('int_pos_order_lines') }} as all_lines
+    from {{ ref('stg_pos__order_lines') }} as all_lines
     semi join current_loads on all_lines.load_id = current_loads.load_id
 ),
 

@@ -21,7 +21,7 @@ current_loads as (
 
 lines as (
     select all_lines.*
-    from {{ ref('int_pos_order_lines') }} as all_lines
+    from {{ ref('stg_pos__order_lines') }} as all_lines
     semi join current_loads on all_lines.load_id = current_loads.load_id
     where all_lines.order_key is not null {{ and_changed_rows(key_column='all_lines.order_key', key_kinds=['pos_order']) }}
 ),

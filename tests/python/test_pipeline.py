@@ -344,8 +344,8 @@ def test_invariant_tests_fail_when_a_row_is_lost_or_an_order_doubled(tmp_path, i
     assert ingest(drop)[0] == 0
     build_ok(dbt, db_path)
     con = duckdb.connect(str(db_path))
-    # A line lost between the typed store and the validated layer, and an order reconciled twice.
-    con.execute("delete from intermediate.int_pos_order_lines where source_line = 3")
+    # A landed line lost (the manifest counts it, no layer has it), and an order reconciled twice.
+    con.execute("delete from raw.pos_order_lines where _source_line = 3")
     con.execute("insert into marts.fct_order_reconciliation select * from marts.fct_order_reconciliation limit 1")
     con.close()
     result = dbt(
