@@ -194,3 +194,34 @@
     from {{ ref('stg_loader__file_versions') }}
     where is_current_version and file_kind = '{{ file_kind }}'
 {% endmacro %}
+
+{% macro scope_condition(scope) %}
+    {#- The rows a build changed, for a data test's scope argument, which takes the
+        arguments of the tested model's incremental filter (changed_rows_condition):
+          {load_column: load_id, file_kinds: [pos_orders]}        rows of changed deliveries
+          {key_column: order_id, key_kinds: [pos_order, ...]}    rows of the recomputed orders
+        (both together: either). Every row ("true") on a full rebuild (recompute_all) and
+        with --vars '{check_all_history: true}'. A standalone dbt test checks the last build's. -#}
+    {%- if var('check_all_history', false) or recompute_all() -%}
+        true
+    {%- else -%}
+        {{ changed_rows_condition(
+            scope.get('key_column'), scope.get('key_kinds', []), scope.get('load_column'), scope.get('file_kinds', [])
+        ) }}
+    {%- endif -%}
+{% endmacro %}
+
+{% macro in_scope(model, scope) %}
+    {#- The relation a scoped test reads: the model itself, or its rows in scope (scope_condition). -#}
+    {%- if not scope -%}
+        {{ return(model) }}
+    {%- endif -%}
+    {{ return('(select * from ' ~ model ~ ' where ' ~ scope_condition(scope) ~ ') as rows_in_scope') }}
+{% endmacro %}
+
+{% macro scope_dependencies(scope) %}
+    {#- A scoped test reads the build's changes: name them to dbt when the test is parsed. -#}
+    {%- if scope -%}
+        -- depends_on: {{ ref('int_load_changes') }} {{ ref('int_changed_order_keys') }} {{ ref('int_build_settings') }}
+    {%- endif %}
+{% endmacro %}

@@ -1,7 +1,8 @@
-{% test accepted_range(model, column_name, min_value=none, max_value=none) %}
+{% test accepted_range(model, column_name, min_value=none, max_value=none, scope=none) %}
+{{ scope_dependencies(scope) }}
 {#- Fails with the rows whose value lies outside [min_value, max_value] (nulls are not checked). -#}
 select *
-from {{ model }}
+from {{ in_scope(model, scope) }}
 where {{ column_name }} is not null
     and (
         false

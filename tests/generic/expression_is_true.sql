@@ -1,7 +1,8 @@
-{% test expression_is_true(model, expression, where_clause=none) %}
+{% test expression_is_true(model, expression, where_clause=none, scope=none) %}
+{{ scope_dependencies(scope) }}
 {#- Fails with the rows for which the expression is not true (null counts as failing). -#}
 select *
-from {{ model }}
+from {{ in_scope(model, scope) }}
 where not coalesce(({{ expression }}), false)
 {%- if where_clause %} and ({{ where_clause }}){% endif %}
 {% endtest %}

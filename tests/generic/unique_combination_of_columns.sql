@@ -1,4 +1,5 @@
-{% test unique_combination_of_columns(model, combination) %}
+{% test unique_combination_of_columns(model, combination, scope=none) %}
+{{ scope_dependencies(scope) }}
 {#- Fails with one row per combination of the given columns that occurs more than once. -#}
 with
 
@@ -6,7 +7,7 @@ grouped as (
     select
         {{ combination | join(', ') }},
         count(*) as occurrences
-    from {{ model }}
+    from {{ in_scope(model, scope) }}
     group by {{ combination | join(', ') }}
 )
 

@@ -1,13 +1,16 @@
 -- depends_on: {{ ref('stg_loader__file_versions') }}
 -- Every POS order with a usable order number is reconciled exactly once:
 -- returns order keys missing from fct_order_reconciliation, present there
--- without a POS line, or present more than once.
+-- without a POS line, or present more than once. Checks the orders the build
+-- recomputed, every order on a full rebuild (scope_condition).
+{{ scope_dependencies(true) }}
 with
 
 pos_keys as (
     select distinct order_key
     from {{ ref('stg_pos__order_lines') }}
     where order_key is not null
+        and {{ scope_condition({'key_column': 'order_key', 'key_kinds': ['pos_order', 'oms_source']}) }}
 ),
 
 reconciled as (
@@ -15,6 +18,7 @@ reconciled as (
         order_id,
         count(*) as occurrences
     from {{ ref('fct_order_reconciliation') }}
+    where {{ scope_condition({'key_column': 'order_id', 'key_kinds': ['pos_order', 'oms_source']}) }}
     group by order_id
     -- orders of purged dates stay reconciled without their (removed) POS lines
     having max(business_date) > {{ purged_through() }} or count(*) > 1

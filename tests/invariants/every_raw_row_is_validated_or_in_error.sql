@@ -2,7 +2,10 @@
 -- landed is in the validated layer, or in the error layer, or both (warnings),
 -- and the raw layer holds exactly the rows the manifest says were landed
 -- (deliveries a retention purge emptied are left out).
--- Returns one row per file that does not balance.
+-- Returns one row per file that does not balance. Checks the files new in the build
+-- (older files' raw rows do not change), every file on a full rebuild and with
+-- --vars '{check_all_history: true}' (scope_condition).
+{{ scope_dependencies(true) }}
 with
 
 current_files as (
@@ -13,6 +16,9 @@ current_files as (
         row_count
     from {{ ref('stg_loader__file_versions') }}
     where is_current_version and not is_purged
+        and {{ scope_condition({'load_column': 'load_id', 'file_kinds': [
+            'pos_orders', 'oms_orders', 'stores', 'products', 'customers', 'prices', 'stock'
+        ]}) }}
 ),
 
 raw_rows as (
@@ -23,27 +29,22 @@ raw_rows as (
         select
             _load_id as load_id,
             cast(_load_id as varchar) || ':' || _source_line as record_id
-        from {{ source(source_name, table) }}
+        from {{ source(source_name, table) }} as raw_table
+        semi join current_files on raw_table._load_id = current_files.load_id
         {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 ),
 
 accounted as (
-    select record_id from {{ ref('int_pos_order_lines_validated') }}
-    union
-    select record_id from {{ ref('int_oms_orders_validated') }}
-    union
-    select record_id from {{ ref('stg_reference__stores') }}
-    union
-    select record_id from {{ ref('stg_reference__products') }}
-    union
-    select record_id from {{ ref('stg_reference__customers') }}
-    union
-    select record_id from {{ ref('stg_reference__prices') }}
-    union
-    select record_id from {{ ref('stg_reference__stock') }}
-    union
-    select record_id from {{ ref('int_validation_failures') }}
+    {%- for relation in [
+        ref('int_pos_order_lines_validated'), ref('int_oms_orders_validated'), ref('stg_reference__stores'),
+        ref('stg_reference__products'), ref('stg_reference__customers'), ref('stg_reference__prices'),
+        ref('stg_reference__stock'), ref('int_validation_failures')
+    ] %}
+        select layer.record_id from {{ relation }} as layer
+        semi join current_files on layer.load_id = current_files.load_id
+        {% if not loop.last %}union{% endif %}
+    {%- endfor %}
 ),
 
 per_file as (
