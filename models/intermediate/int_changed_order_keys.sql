@@ -3,7 +3,9 @@
 -- build recomputes. key_kind: pos_order (a POS order key), oms_source (an OMS
 -- row's source order key), oms_order (an OMS order id). Read from the raw layer,
 -- which keeps superseded versions, with the same key normalization as staging.
+-- Empty when the build recomputes every row (recompute_all): nothing reads it then.
 -- depends_on: {{ ref('int_load_changes') }}
+-- depends_on: {{ ref('int_build_settings') }}
 with
 
 pos_lines as (
@@ -42,6 +44,9 @@ keys as (
 
 final as (
     select * from keys
+    {%- if recompute_all() %}
+        where false
+    {%- endif %}
 )
 
 select * from final

@@ -9,7 +9,8 @@ with
 pos_keys as (
     select distinct order_key
     from {{ ref('stg_pos__order_lines') }}
-    where order_key is not null
+    where
+        order_key is not null
         and {{ scope_condition({'key_column': 'order_key', 'key_kinds': ['pos_order', 'oms_source']}) }}
 ),
 

@@ -15,7 +15,8 @@ current_files as (
         file_kind,
         row_count
     from {{ ref('stg_loader__file_versions') }}
-    where is_current_version and not is_purged
+    where
+        is_current_version and not is_purged
         and {{ scope_condition({'load_column': 'load_id', 'file_kinds': [
             'pos_orders', 'oms_orders', 'stores', 'products', 'customers', 'prices', 'stock'
         ]}) }}
@@ -27,8 +28,8 @@ raw_rows as (
         ('reference', 'customers'), ('reference', 'prices'), ('reference', 'stock')
     ] %}
         select
-            _load_id as load_id,
-            cast(_load_id as varchar) || ':' || _source_line as record_id
+            raw_table._load_id as load_id,
+            raw_table._source_line as source_line
         from {{ source(source_name, table) }} as raw_table
         semi join current_files on raw_table._load_id = current_files.load_id
         {% if not loop.last %}union all{% endif %}
@@ -41,7 +42,10 @@ accounted as (
         ref('stg_reference__products'), ref('stg_reference__customers'), ref('stg_reference__prices'),
         ref('stg_reference__stock'), ref('int_validation_failures')
     ] %}
-        select layer.record_id from {{ relation }} as layer
+        select
+            layer.load_id,
+            layer.source_line
+        from {{ relation }} as layer
         semi join current_files on layer.load_id = current_files.load_id
         {% if not loop.last %}union{% endif %}
     {%- endfor %}
@@ -52,11 +56,11 @@ per_file as (
         current_files.load_id,
         current_files.file_name,
         current_files.row_count as manifest_rows,
-        count(raw_rows.record_id) as raw_rows,
-        count(accounted.record_id) as accounted_rows
+        count(raw_rows.source_line) as raw_rows,
+        count(accounted.source_line) as accounted_rows
     from current_files
     left join raw_rows on current_files.load_id = raw_rows.load_id
-    left join accounted on raw_rows.record_id = accounted.record_id
+    left join accounted on raw_rows.load_id = accounted.load_id and raw_rows.source_line = accounted.source_line
     group by current_files.load_id, current_files.file_name, current_files.row_count
 )
 
