@@ -28,7 +28,7 @@
 
 {% macro incremental_models() %}
     {{ return([
-        'int_pos_order_line_failures', 'int_oms_order_failures', 'int_pos_orders', 'fct_order_reconciliation', 'fct_oms_unmatched_orders'
+        'int_order_key_index', 'int_pos_order_line_failures', 'int_oms_order_failures', 'int_pos_orders', 'fct_order_reconciliation', 'fct_oms_unmatched_orders'
     ]) }}
 {% endmacro %}
 
@@ -90,21 +90,59 @@
     {{ return(result.columns[0].values()[0]) }}
 {% endmacro %}
 
-{% macro changed_rows_condition(key_column=none, key_kinds=(), load_column=none, file_kinds=()) %}
+{% macro changed_rows_condition(key_column=none, key_kinds=(), load_column=none, file_kinds=(), indexed_as=none) %}
     {#- The rows an incremental build recomputes: those of changed deliveries, and those
-        whose order (or OMS order) a changed delivery mentions, in any file. One line. -#}
+        whose order (or OMS order) a changed delivery mentions, in any file. One line.
+        indexed_as (the key_kind of key_column in int_order_key_index) also restricts the
+        second part to the deliveries that mention a changed key (int_changed_key_loads),
+        as a literal list of load ids: a view over the raw layer then parses those
+        deliveries only, not all of history. -#}
     {%- set parts = [] -%}
     {%- if load_column -%}
         {%- do parts.append(load_column ~ ' in (' ~ changed_load_ids(file_kinds) ~ ')') -%}
     {%- endif -%}
     {%- if key_column -%}
-        {%- do parts.append(
-            key_column ~ ' in (select changed_key from ' ~ ref('int_changed_order_keys')
-            ~ " where key_kind in ('" ~ (key_kinds | join("', '")) ~ "'))"
-        ) -%}
+        {%- set key_part = key_column ~ ' in (select changed_key from ' ~ ref('int_changed_order_keys')
+            ~ " where key_kind in ('" ~ (key_kinds | join("', '")) ~ "'))" -%}
+        {%- if indexed_as and load_column -%}
+            {%- set key_part = '(' ~ load_column ~ ' in (' ~ key_load_ids(indexed_as, key_kinds) ~ ') and ' ~ key_part ~ ')' -%}
+        {%- endif -%}
+        {%- do parts.append(key_part) -%}
     {%- endif -%}
     ({{ parts | join(' or ') }})
 {%- endmacro %}
+
+{% macro key_load_ids(indexed_as, key_kinds) %}
+    {#- Literal list of the deliveries that mention, as key_kind indexed_as, an order number
+        changed as one of key_kinds ("null" when none). -#}
+    {%- set relation = ref('int_changed_key_loads') -%}
+    {%- if not execute or not is_database_relation(relation) -%}{{ return('null') }}{%- endif -%}
+    {%- set query -%}
+        select coalesce(string_agg(distinct cast(load_id as varchar), ', '), 'null')
+        from {{ relation }}
+        where key_kind = '{{ indexed_as }}' and changed_key_kind in ('{{ key_kinds | join("', '") }}')
+    {%- endset -%}
+    {{ return(run_query(query).columns[0].values()[0]) }}
+{% endmacro %}
+
+{% macro same_day_load_ids(file_kind, indexed_as, key_kinds) %}
+    {#- Literal list of the current deliveries of file_kind whose business date is that of a
+        delivery an incremental build reads (a changed one, or one that mentions a changed
+        key): the rows of whole days, for rules over a store's or customer's day. -#}
+    {%- set versions = ref('stg_loader__file_versions') -%}
+    {%- if not execute or not is_database_relation(versions) -%}{{ return('null') }}{%- endif -%}
+    {%- set query -%}
+        select coalesce(string_agg(cast(load_id as varchar), ', '), 'null')
+        from {{ versions }}
+        where is_current_version and file_kind = '{{ file_kind }}' and business_date in (
+            select business_date from {{ versions }}
+            where
+                load_id in ({{ changed_load_ids([file_kind]) }})
+                or load_id in ({{ key_load_ids(indexed_as, key_kinds) }})
+        )
+    {%- endset -%}
+    {{ return(run_query(query).columns[0].values()[0]) }}
+{% endmacro %}
 
 {% macro delete_changed_rows(key_column=none, key_kinds=(), load_column=none, file_kinds=(), frozen=none) %}
     {#- pre-hook of an incremental model: remove the rows it is about to recompute. Rows
@@ -148,10 +186,10 @@
     {{ return("date '" ~ run_query(query).columns[0].values()[0] ~ "'") }}
 {% endmacro %}
 
-{% macro only_changed_rows(key_column=none, key_kinds=(), load_column=none, file_kinds=()) %}
+{% macro only_changed_rows(key_column=none, key_kinds=(), load_column=none, file_kinds=(), indexed_as=none) %}
     {#- The model-side filter matching delete_changed_rows. -#}
     {%- if is_incremental() and not recompute_all() -%}
-        where {{ changed_rows_condition(key_column, key_kinds, load_column, file_kinds) }}
+        where {{ changed_rows_condition(key_column, key_kinds, load_column, file_kinds, indexed_as) }}
     {%- endif -%}
 {% endmacro %}
 
@@ -164,15 +202,27 @@
     from {{ ref('order_validation_rules') }}
 {% endmacro %}
 
+{% macro delete_new_and_purged_loads() %}
+    {#- pre-hook of int_order_key_index: a rerun after a failed build appends the same new
+        deliveries again, so remove them first; and drop the keys of purged deliveries. -#}
+    {%- if execute and is_incremental() -%}
+        delete from {{ this }}
+        where load_id in ({{ changed_load_ids(['pos_orders', 'oms_orders'], ['new']) }})
+            or load_id in ({{ purged_load_ids() }})
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{% endmacro %}
+
 {% macro audit_schema() %}
     {#- The audit schema, qualified with the project's database (the DuckDB file). -#}
     {{- return(adapter.quote(target.database) ~ '.audit') -}}
 {% endmacro %}
 
-{% macro and_changed_rows(key_column=none, key_kinds=(), load_column=none, file_kinds=()) %}
+{% macro and_changed_rows(key_column=none, key_kinds=(), load_column=none, file_kinds=(), indexed_as=none) %}
     {#- only_changed_rows for a query that already has a where clause. -#}
     {%- if is_incremental() and not recompute_all() -%}
-        and {{ changed_rows_condition(key_column, key_kinds, load_column, file_kinds) }}
+        and {{ changed_rows_condition(key_column, key_kinds, load_column, file_kinds, indexed_as) }}
     {%- endif -%}
 {% endmacro %}
 
@@ -206,7 +256,8 @@
         true
     {%- else -%}
         {{ changed_rows_condition(
-            scope.get('key_column'), scope.get('key_kinds', []), scope.get('load_column'), scope.get('file_kinds', [])
+            scope.get('key_column'), scope.get('key_kinds', []), scope.get('load_column'), scope.get('file_kinds', []),
+            scope.get('indexed_as')
         ) }}
     {%- endif -%}
 {% endmacro %}
@@ -222,6 +273,6 @@
 {% macro scope_dependencies(scope) %}
     {#- A scoped test reads the build's changes: name them to dbt when the test is parsed. -#}
     {%- if scope -%}
-        -- depends_on: {{ ref('int_load_changes') }} {{ ref('int_changed_order_keys') }} {{ ref('int_build_settings') }}
+        -- depends_on: {{ ref('int_load_changes') }} {{ ref('int_changed_order_keys') }} {{ ref('int_build_settings') }} {{ ref('int_changed_key_loads') }}
     {%- endif %}
 {% endmacro %}

@@ -10,6 +10,7 @@
 -- depends_on: {{ ref('int_load_changes') }}
 -- depends_on: {{ ref('int_changed_order_keys') }}
 -- depends_on: {{ ref('int_build_settings') }}
+-- depends_on: {{ ref('int_changed_key_loads') }}
 
 with
 
@@ -23,7 +24,7 @@ orders as (
     semi join current_loads on all_orders.load_id = current_loads.load_id
     {{ only_changed_rows(
         key_column='all_orders.oms_order_id', key_kinds=['oms_order'],
-        load_column='all_orders.load_id', file_kinds=['oms_orders']
+        load_column='all_orders.load_id', file_kinds=['oms_orders'], indexed_as='oms_order'
     ) }}
 ),
 

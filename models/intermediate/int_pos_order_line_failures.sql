@@ -12,6 +12,7 @@
 -- depends_on: {{ ref('int_load_changes') }}
 -- depends_on: {{ ref('int_changed_order_keys') }}
 -- depends_on: {{ ref('int_build_settings') }}
+-- depends_on: {{ ref('int_changed_key_loads') }}
 
 with
 
@@ -25,7 +26,7 @@ lines as (
     semi join current_loads on all_lines.load_id = current_loads.load_id
     {{ only_changed_rows(
         key_column='all_lines.order_key', key_kinds=['pos_order'],
-        load_column='all_lines.load_id', file_kinds=['pos_orders']
+        load_column='all_lines.load_id', file_kinds=['pos_orders'], indexed_as='pos_order'
     ) }}
 ),
 
@@ -47,6 +48,9 @@ day_lines as (
     from {{ ref('stg_pos__order_lines') }} as all_lines
     semi join current_loads on all_lines.load_id = current_loads.load_id
     semi join dates_in_scope on all_lines.file_business_date = dates_in_scope.file_business_date
+    {%- if is_incremental() and not recompute_all() %}
+        where all_lines.load_id in ({{ same_day_load_ids('pos_orders', 'pos_order', ['pos_order']) }})
+    {%- endif %}
 ),
 
 stock_use as (

@@ -12,6 +12,7 @@
 -- depends_on: {{ ref('int_load_changes') }}
 -- depends_on: {{ ref('int_changed_order_keys') }}
 -- depends_on: {{ ref('int_build_settings') }}
+-- depends_on: {{ ref('int_changed_key_loads') }}
 
 with
 
@@ -23,7 +24,10 @@ lines as (
     select all_lines.*
     from {{ ref('stg_pos__order_lines') }} as all_lines
     semi join current_loads on all_lines.load_id = current_loads.load_id
-    where all_lines.order_key is not null {{ and_changed_rows(key_column='all_lines.order_key', key_kinds=['pos_order']) }}
+    where all_lines.order_key is not null {{ and_changed_rows(
+        key_column='all_lines.order_key', key_kinds=['pos_order'],
+        load_column='all_lines.load_id', file_kinds=['pos_orders'], indexed_as='pos_order'
+    ) }}
 ),
 
 orders_with_errors as (

@@ -9,6 +9,7 @@
     pre_hook = "{{ delete_changed_rows(key_column='source_order_key', key_kinds=['pos_order', 'oms_source'], load_column='load_id', file_kinds=['oms_orders'], frozen='load_id in (' ~ purged_load_ids() ~ ')') }}"
 ) }}
 -- depends_on: {{ ref('int_load_changes') }}
+-- depends_on: {{ ref('int_changed_key_loads') }}
 -- depends_on: {{ ref('stg_loader__file_versions') }}
 -- depends_on: {{ ref('int_changed_order_keys') }}
 -- depends_on: {{ ref('int_build_settings') }}
@@ -19,7 +20,7 @@ oms_orders as (
     select * from {{ ref('int_oms_pos_orders') }}
     {{ only_changed_rows(
         key_column='source_order_key', key_kinds=['pos_order', 'oms_source'],
-        load_column='load_id', file_kinds=['oms_orders']
+        load_column='load_id', file_kinds=['oms_orders'], indexed_as='oms_source'
     ) }}
 ),
 

@@ -11,7 +11,10 @@ pos_keys as (
     from {{ ref('stg_pos__order_lines') }}
     where
         order_key is not null
-        and {{ scope_condition({'key_column': 'order_key', 'key_kinds': ['pos_order', 'oms_source']}) }}
+        and {{ scope_condition({
+            'key_column': 'order_key', 'key_kinds': ['pos_order', 'oms_source'],
+            'load_column': 'load_id', 'file_kinds': ['pos_orders'], 'indexed_as': 'pos_order'
+        }) }}
 ),
 
 reconciled as (
