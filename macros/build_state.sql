@@ -90,13 +90,15 @@
     {{ return(result.columns[0].values()[0]) }}
 {% endmacro %}
 
-{% macro changed_rows_condition(key_column=none, key_kinds=(), load_column=none, file_kinds=(), indexed_as=none) %}
+{% macro changed_rows_condition(key_column=none, key_kinds=(), load_column=none, file_kinds=(), indexed_as=none, date_column=none) %}
     {#- The rows an incremental build recomputes: those of changed deliveries, and those
         whose order (or OMS order) a changed delivery mentions, in any file. One line.
         indexed_as (the key_kind of key_column in int_order_key_index) also restricts the
         second part to the deliveries that mention a changed key (int_changed_key_loads),
         as a literal list of load ids: a view over the raw layer then parses those
-        deliveries only, not all of history. -#}
+        deliveries only, not all of history. date_column (a POS business date) restricts it
+        to the business dates of the POS deliveries that mention a changed key: an order
+        table appended day by day then skips the row groups of other days. -#}
     {%- set parts = [] -%}
     {%- if load_column -%}
         {%- do parts.append(load_column ~ ' in (' ~ changed_load_ids(file_kinds) ~ ')') -%}
@@ -106,6 +108,9 @@
             ~ " where key_kind in ('" ~ (key_kinds | join("', '")) ~ "'))" -%}
         {%- if indexed_as and load_column -%}
             {%- set key_part = '(' ~ load_column ~ ' in (' ~ key_load_ids(indexed_as, key_kinds) ~ ') and ' ~ key_part ~ ')' -%}
+        {%- endif -%}
+        {%- if date_column -%}
+            {%- set key_part = '(' ~ date_column ~ ' in (' ~ key_load_dates(key_kinds) ~ ') and ' ~ key_part ~ ')' -%}
         {%- endif -%}
         {%- do parts.append(key_part) -%}
     {%- endif -%}
@@ -121,6 +126,20 @@
         select coalesce(string_agg(distinct cast(load_id as varchar), ', '), 'null')
         from {{ relation }}
         where key_kind = '{{ indexed_as }}' and changed_key_kind in ('{{ key_kinds | join("', '") }}')
+    {%- endset -%}
+    {{ return(run_query(query).columns[0].values()[0]) }}
+{% endmacro %}
+
+{% macro key_load_dates(key_kinds) %}
+    {#- Literal list of the business dates of the POS deliveries that mention an order number
+        changed as one of key_kinds ("null" when none): the dates of the orders recomputed. -#}
+    {%- set relation = ref('int_changed_key_loads') -%}
+    {%- if not execute or not is_database_relation(relation) -%}{{ return('null') }}{%- endif -%}
+    {%- set query -%}
+        select coalesce(string_agg(distinct 'date ' || chr(39) || business_date || chr(39), ', '), 'null')
+        from {{ relation }}
+        where key_kind = 'pos_order' and changed_key_kind in ('{{ key_kinds | join("', '") }}')
+            and business_date is not null
     {%- endset -%}
     {{ return(run_query(query).columns[0].values()[0]) }}
 {% endmacro %}
@@ -144,14 +163,14 @@
     {{ return(run_query(query).columns[0].values()[0]) }}
 {% endmacro %}
 
-{% macro delete_changed_rows(key_column=none, key_kinds=(), load_column=none, file_kinds=(), frozen=none) %}
+{% macro delete_changed_rows(key_column=none, key_kinds=(), load_column=none, file_kinds=(), frozen=none, date_column=none) %}
     {#- pre-hook of an incremental model: remove the rows it is about to recompute. Rows
         whose raw data a retention purge removed are final (frozen) and never deleted. -#}
     {%- if execute and is_incremental() -%}
         delete from {{ this }}
         where
         {%- if recompute_all() %} true
-        {%- else %} {{ changed_rows_condition(key_column, key_kinds, load_column, file_kinds) }}
+        {%- else %} {{ changed_rows_condition(key_column, key_kinds, load_column, file_kinds, date_column=date_column) }}
         {%- endif %}
         {%- if frozen %} and not coalesce(({{ frozen }}), false){% endif %}
     {%- else -%}
@@ -186,10 +205,10 @@
     {{ return("date '" ~ run_query(query).columns[0].values()[0] ~ "'") }}
 {% endmacro %}
 
-{% macro only_changed_rows(key_column=none, key_kinds=(), load_column=none, file_kinds=(), indexed_as=none) %}
+{% macro only_changed_rows(key_column=none, key_kinds=(), load_column=none, file_kinds=(), indexed_as=none, date_column=none) %}
     {#- The model-side filter matching delete_changed_rows. -#}
     {%- if is_incremental() and not recompute_all() -%}
-        where {{ changed_rows_condition(key_column, key_kinds, load_column, file_kinds, indexed_as) }}
+        where {{ changed_rows_condition(key_column, key_kinds, load_column, file_kinds, indexed_as, date_column) }}
     {%- endif -%}
 {% endmacro %}
 
@@ -219,10 +238,10 @@
     {{- return(adapter.quote(target.database) ~ '.audit') -}}
 {% endmacro %}
 
-{% macro and_changed_rows(key_column=none, key_kinds=(), load_column=none, file_kinds=(), indexed_as=none) %}
+{% macro and_changed_rows(key_column=none, key_kinds=(), load_column=none, file_kinds=(), indexed_as=none, date_column=none) %}
     {#- only_changed_rows for a query that already has a where clause. -#}
     {%- if is_incremental() and not recompute_all() -%}
-        and {{ changed_rows_condition(key_column, key_kinds, load_column, file_kinds, indexed_as) }}
+        and {{ changed_rows_condition(key_column, key_kinds, load_column, file_kinds, indexed_as, date_column) }}
     {%- endif -%}
 {% endmacro %}
 
@@ -257,7 +276,7 @@
     {%- else -%}
         {{ changed_rows_condition(
             scope.get('key_column'), scope.get('key_kinds', []), scope.get('load_column'), scope.get('file_kinds', []),
-            scope.get('indexed_as')
+            scope.get('indexed_as'), scope.get('date_column')
         ) }}
     {%- endif -%}
 {% endmacro %}

@@ -1,21 +1,36 @@
 -- The deliveries that mention an order number the build recomputes: one row per
 -- delivery, the kind of key it mentions it as (key_kind, as in int_order_key_index)
--- and the kind of the changed key (changed_key_kind). An incremental build reads only
--- these deliveries (and the new ones) of the staging views, by their load ids
+-- and the kind of the changed key (changed_key_kind), with the delivery's business date.
+-- An incremental build reads only these deliveries (and the new ones) of the staging
+-- views, by their load ids, and only these dates of the order tables
 -- (changed_rows_condition). Empty when the build recomputes every row.
 -- depends_on: {{ ref('int_build_settings') }}
 
 with
 
-final as (
+changed as (
+    select distinct
+        key_kind,
+        hash(changed_key) as key_hash
+    from {{ ref('int_changed_order_keys') }}
+),
+
+loads as (
     select distinct
         key_index.file_kind,
         key_index.key_kind,
         changed.key_kind as changed_key_kind,
         key_index.load_id
     from {{ ref('int_order_key_index') }} as key_index
-    inner join {{ ref('int_changed_order_keys') }} as changed
-        on key_index.order_key = changed.changed_key
+    inner join changed on key_index.key_hash = changed.key_hash
+),
+
+final as (
+    select
+        loads.*,
+        versions.business_date
+    from loads
+    left join {{ ref('stg_loader__file_versions') }} as versions on loads.load_id = versions.load_id
 )
 
 select * from final

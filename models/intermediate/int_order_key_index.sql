@@ -1,7 +1,9 @@
 -- Which delivery mentions which order number: one row per delivery and key, for every
 -- delivery in the raw layer (superseded versions included). An incremental build reads
 -- it to find the few older deliveries that share an order number with today's, so it
--- reads those deliveries instead of parsing all of history. key_kind as in
+-- reads those deliveries instead of parsing all of history. The key is kept as its
+-- 64-bit hash: a lookup over a month of deliveries then compares integers, and a
+-- collision only makes a build read one delivery more. key_kind as in
 -- int_changed_order_keys. Incremental: a build appends the new deliveries' keys.
 {{ config(
     materialized = 'incremental',
@@ -39,7 +41,7 @@ keys as (
         'pos_orders' as file_kind,
         load_id,
         'pos_order' as key_kind,
-        order_key
+        hash(order_key) as key_hash
     from pos_lines
     where order_key is not null
     union all
@@ -47,7 +49,7 @@ keys as (
         'oms_orders' as file_kind,
         load_id,
         'oms_source' as key_kind,
-        source_order_key as order_key
+        hash(source_order_key) as key_hash
     from oms_rows
     where source_order_key is not null
     union all
@@ -55,7 +57,7 @@ keys as (
         'oms_orders' as file_kind,
         load_id,
         'oms_order' as key_kind,
-        oms_order_id as order_key
+        hash(oms_order_id) as key_hash
     from oms_rows
     where oms_order_id is not null
 ),

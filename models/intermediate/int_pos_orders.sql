@@ -7,7 +7,7 @@
     materialized = 'incremental',
     incremental_strategy = 'append',
     on_schema_change = 'append_new_columns',
-    pre_hook = "{{ delete_changed_rows(key_column='order_key', key_kinds=['pos_order'], frozen='business_date <= ' ~ purged_through()) }}"
+    pre_hook = "{{ delete_changed_rows(key_column='order_key', key_kinds=['pos_order'], frozen='business_date <= ' ~ purged_through(), date_column='business_date') }}"
 ) }}
 -- depends_on: {{ ref('int_load_changes') }}
 -- depends_on: {{ ref('int_changed_order_keys') }}

@@ -6,7 +6,7 @@
     materialized = 'incremental',
     incremental_strategy = 'append',
     on_schema_change = 'append_new_columns',
-    pre_hook = "{{ delete_changed_rows(key_column='order_id', key_kinds=['pos_order', 'oms_source'], frozen='business_date <= ' ~ purged_through()) }}"
+    pre_hook = "{{ delete_changed_rows(key_column='order_id', key_kinds=['pos_order', 'oms_source'], frozen='business_date <= ' ~ purged_through(), date_column='business_date') }}"
 ) }}
 -- depends_on: {{ ref('int_load_changes') }}
 -- depends_on: {{ ref('int_changed_key_loads') }}
@@ -18,7 +18,9 @@ with
 
 pos_orders as (
     select * from {{ ref('int_pos_orders') }}
-    where business_date > {{ purged_through() }} {{ and_changed_rows(key_column='order_key', key_kinds=['pos_order', 'oms_source']) }}
+    where business_date > {{ purged_through() }} {{ and_changed_rows(
+        key_column='order_key', key_kinds=['pos_order', 'oms_source'], date_column='business_date'
+    ) }}
 ),
 
 oms_orders as (

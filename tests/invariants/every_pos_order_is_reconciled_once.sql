@@ -22,7 +22,9 @@ reconciled as (
         order_id,
         count(*) as occurrences
     from {{ ref('fct_order_reconciliation') }}
-    where {{ scope_condition({'key_column': 'order_id', 'key_kinds': ['pos_order', 'oms_source']}) }}
+    where {{ scope_condition({
+        'key_column': 'order_id', 'key_kinds': ['pos_order', 'oms_source'], 'date_column': 'business_date'
+    }) }}
     group by order_id
     -- orders of purged dates stay reconciled without their (removed) POS lines
     having max(business_date) > {{ purged_through() }} or count(*) > 1
