@@ -457,6 +457,9 @@ class Bench:
             )
         first_s, last_s = days[0]["seconds"], days[-1]["seconds"]
         ratio = last_s / first_s if first_s else None
+        # One day's figure moves with the machine's load: the median of the last days too.
+        tail = sorted(d["seconds"] for d in days[1:][-5:])
+        tail_median = tail[len(tail) // 2] if tail else None
         cpu_ratio = days[-1]["cpu_seconds"] / days[0]["cpu_seconds"] if days[0]["cpu_seconds"] else None
         meets = ratio is not None and ratio <= self.args.target_ratio and all(d["ok"] for d in days)
         ratio_text = "-" if ratio is None else f"{ratio:.2f}"
@@ -468,6 +471,11 @@ class Bench:
             f"(target <= {self.args.target_ratio}) {'✓' if meets else '✗'}; CPU seconds last/first {cpu_text}; "
             f"DB file {(days[-1]['db_size_bytes'] or 0) / 1e6:,.0f} MB"
         )
+        if tail_median and first_s:
+            print(
+                f"  median of the last {len(tail)} day(s) {tail_median:.1f} s: "
+                f"{tail_median / first_s:.2f}x the first day"
+            )
         last_slowest = slowest_nodes(self.target / "run_results.json")
         if last_slowest:
             print("  5 slowest nodes of the last build:")

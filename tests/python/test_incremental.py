@@ -55,6 +55,37 @@ def assert_equals_full_refresh(dbt, db: Path, tmp_path: Path, step: str) -> None
     assert diff["marts.fct_order_reconciliation"][0] > 0
 
 
+def assert_scoped_tests_read_what_the_build_changed(dbt, db: Path, tmp_path: Path) -> None:
+    """Primary-key and invariant tests read the last build's new deliveries and recomputed
+    orders, so a daily build does not pay for history; check_all_history widens them."""
+    tampered = tmp_path / "tampered.duckdb"
+    shutil.copy(db, tampered)
+    # An order of day 1 that day 2's build did not recompute, doubled: outside the scope.
+    con = duckdb.connect(str(tampered))
+    con.execute(
+        "insert into marts.fct_order_reconciliation select * from marts.fct_order_reconciliation "
+        "where business_date = '2026-11-16' and order_id not in "
+        "(select changed_key from intermediate.int_changed_order_keys) limit 1"
+    )
+    con.close()
+    selected = ("--select", "fct_order_reconciliation,test_name:unique", "every_pos_order_is_reconciled_once")
+    assert dbt(tampered, "test", *selected).returncode == 0
+    full = dbt(tampered, "test", *selected, "--vars", "{check_all_history: true}")
+    assert full.returncode == 1, full.stdout[-3000:]
+    assert "FAIL 1 unique_fct_order_reconciliation_" in full.stdout
+    assert "FAIL 1 every_pos_order_is_reconciled_once" in full.stdout
+    # A doubled order of day 2 is in scope: the daily tests catch it.
+    con = duckdb.connect(str(tampered))
+    con.execute(
+        "insert into marts.fct_order_reconciliation select * from marts.fct_order_reconciliation "
+        "where business_date = '2026-11-17' limit 1"
+    )
+    con.close()
+    daily = dbt(tampered, "test", *selected)
+    assert daily.returncode == 1
+    assert "FAIL 1 unique_fct_order_reconciliation_" in daily.stdout
+
+
 def copy_day(source: Path, drop: Path, stamp: str) -> None:
     for kind in ("pos", "oms"):
         target = drop / kind / f"{kind}_orders_{stamp}.csv"
@@ -84,6 +115,7 @@ def test_incremental_equals_full_refresh_through_late_files_and_corrections(tmp_
     )
     assert after[0][0] < day1_missing[0][0]
     assert_equals_full_refresh(dbt, db_path, tmp_path, "late")
+    assert_scoped_tests_read_what_the_build_changed(dbt, db_path, tmp_path)
 
     # A build with nothing new recomputes nothing and changes nothing.
     before = tmp_path / "before_idle.duckdb"
@@ -160,46 +192,3 @@ def test_the_comparison_sees_a_difference(tmp_path, ingest, db_path, dbt):
     diff = differences(db_path, other)
     assert diff["marts.fct_order_reconciliation"][1:] == (1, 1)
     assert diff["marts.rpt_reconciliation_summary"][1:] == (0, 0)
-
-
-def test_data_tests_check_what_the_build_changed_and_everything_on_request(tmp_path, ingest, db_path, dbt):
-    """Primary-key and invariant tests read the build's new deliveries and recomputed orders,
-    so a daily build does not pay for history; check_all_history widens them to every row."""
-    source = tmp_path / "generated"
-    generate(source, days=2, orders_per_day=60, seed=4, extras=False)
-    drop = tmp_path / "drop"
-    shutil.copytree(source / "reference", drop / "reference")
-    copy_day(source, drop, "20261116")
-    assert ingest(drop)[0] == 0
-    build(dbt, db_path)
-    copy_day(source, drop, "20261117")
-    assert ingest(drop)[0] == 0
-    build(dbt, db_path)
-    new_load = query(db_path, "select load_id from intermediate.int_load_changes where file_kind = 'pos_orders'")
-    assert len(new_load) == 1
-
-    # Day 1's order doubled in the mart: day 2's build did not write it, its tests do not read it.
-    con = duckdb.connect(str(db_path))
-    con.execute(
-        "insert into marts.fct_order_reconciliation select * from marts.fct_order_reconciliation "
-        "where business_date = '2026-11-16' and order_id not in "
-        "(select changed_key from intermediate.int_changed_order_keys) limit 1"
-    )
-    con.close()
-    selected = ("--select", "fct_order_reconciliation,test_name:unique", "every_pos_order_is_reconciled_once")
-    assert dbt(db_path, "test", *selected).returncode == 0
-    full = dbt(db_path, "test", *selected, "--vars", "{check_all_history: true}")
-    assert full.returncode == 1, full.stdout
-    assert "FAIL 1 unique_fct_order_reconciliation_" in full.stdout, full.stdout
-    assert "FAIL 1 every_pos_order_is_reconciled_once" in full.stdout
-
-    # A doubled order of day 2 is in scope: the daily tests catch it.
-    con = duckdb.connect(str(db_path))
-    con.execute(
-        "insert into marts.fct_order_reconciliation select * from marts.fct_order_reconciliation "
-        "where business_date = '2026-11-17' limit 1"
-    )
-    con.close()
-    daily = dbt(db_path, "test", *selected)
-    assert daily.returncode == 1
-    assert "FAIL 1 unique_fct_order_reconciliation_" in daily.stdout
