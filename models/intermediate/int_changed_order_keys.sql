@@ -6,44 +6,20 @@
 -- Empty when the build recomputes every row (recompute_all): nothing reads it then.
 -- depends_on: {{ ref('int_load_changes') }}
 -- depends_on: {{ ref('int_build_settings') }}
+-- depends_on: {{ source('pos', 'pos_order_lines') }}
+-- depends_on: {{ source('oms', 'oms_orders') }}
+
 with
 
-pos_lines as (
-    select {{ normalize_order_key('order_id') }} as order_key
-    from {{ source('pos', 'pos_order_lines') }}
-    where _load_id in ({{ changed_load_ids(['pos_orders']) }})
-),
-
-oms_rows as (
-    select
-        {{ normalize_order_key('source_order_id') }} as source_order_key,
-        {{ clean_text('oms_order_id') }} as oms_order_id
-    from {{ source('oms', 'oms_orders') }}
-    where _load_id in ({{ changed_load_ids(['oms_orders']) }})
-),
-
 keys as (
-    select distinct
-        'pos_order' as key_kind,
-        order_key as changed_key
-    from pos_lines
-    where order_key is not null
-    union all
-    select distinct
-        'oms_source' as key_kind,
-        source_order_key as changed_key
-    from oms_rows
-    where source_order_key is not null
-    union all
-    select distinct
-        'oms_order' as key_kind,
-        oms_order_id as changed_key
-    from oms_rows
-    where oms_order_id is not null
+    {{ raw_order_keys(changed_load_ids(['pos_orders', 'oms_orders'])) }}
 ),
 
 final as (
-    select * from keys
+    select distinct
+        key_kind,
+        order_key as changed_key
+    from keys
     {%- if recompute_all() %}
         where false
     {%- endif %}

@@ -12,58 +12,26 @@
 ) }}
 -- depends_on: {{ ref('int_load_changes') }}
 -- depends_on: {{ ref('stg_loader__file_versions') }}
+-- depends_on: {{ source('pos', 'pos_order_lines') }}
+-- depends_on: {{ source('oms', 'oms_orders') }}
 
 with
 
-pos_lines as (
-    select
-        _load_id as load_id,
-        {{ normalize_order_key('order_id') }} as order_key
-    from {{ source('pos', 'pos_order_lines') }}
-    {% if is_incremental() -%}
-        where _load_id in ({{ changed_load_ids(['pos_orders'], ['new']) }})
-    {%- endif %}
-),
-
-oms_rows as (
-    select
-        _load_id as load_id,
-        {{ normalize_order_key('source_order_id') }} as source_order_key,
-        {{ clean_text('oms_order_id') }} as oms_order_id
-    from {{ source('oms', 'oms_orders') }}
-    {% if is_incremental() -%}
-        where _load_id in ({{ changed_load_ids(['oms_orders'], ['new']) }})
-    {%- endif %}
-),
-
 keys as (
-    select distinct
-        'pos_orders' as file_kind,
-        load_id,
-        'pos_order' as key_kind,
-        hash(order_key) as key_hash
-    from pos_lines
-    where order_key is not null
-    union all
-    select distinct
-        'oms_orders' as file_kind,
-        load_id,
-        'oms_source' as key_kind,
-        hash(source_order_key) as key_hash
-    from oms_rows
-    where source_order_key is not null
-    union all
-    select distinct
-        'oms_orders' as file_kind,
-        load_id,
-        'oms_order' as key_kind,
-        hash(oms_order_id) as key_hash
-    from oms_rows
-    where oms_order_id is not null
+    {% if is_incremental() -%}
+        {{ raw_order_keys(changed_load_ids(['pos_orders', 'oms_orders'], ['new'])) }}
+    {%- else -%}
+        {{ raw_order_keys('select load_id from ' ~ ref('stg_loader__file_versions')) }}
+    {%- endif %}
 ),
 
 final as (
-    select * from keys
+    select
+        file_kind,
+        load_id,
+        key_kind,
+        hash(order_key) as key_hash
+    from keys
 )
 
 select * from final
