@@ -31,6 +31,8 @@ COUNT_SQL = "select count(*) from marts.fct_order_reconciliation"
 
 # A BI client in its own process: SQLAlchemy + duckdb_engine on bi.duckdb, read-only, querying
 # in a loop until the stop file appears. One JSON line per query: the row counts, or the error.
+# Like a dashboard's refresh, a query that fails is run once more; "retried" keeps the first error,
+# and "error" means the second attempt failed too.
 READER = r"""
 import json, os, sys, time
 import sqlalchemy as sa
@@ -43,13 +45,22 @@ sql = sa.text(
     "(select count(*) from marts.rpt_reconciliation_summary), "
     "(select count(*) from marts.fct_validation_errors)"
 )
+def query():
+    with engine.connect() as con:
+        return con.execute(sql).one()
+
 while not os.path.exists(stop):
+    retried = None
     try:
-        with engine.connect() as con:
-            orders, total, dates, errors = con.execute(sql).one()
-        print(json.dumps({"orders": orders, "total": str(total), "dates": dates, "errors": errors}), flush=True)
+        try:
+            orders, total, dates, errors = query()
+        except Exception as exc:  # the file-replace race (docs/bi_access.md): a client runs it again
+            retried = f"{type(exc).__name__}: {exc}"
+            orders, total, dates, errors = query()
+        line = {"orders": orders, "total": str(total), "dates": dates, "errors": errors, "retried": retried}
     except Exception as exc:
-        print(json.dumps({"error": f"{type(exc).__name__}: {exc}"}), flush=True)
+        line = {"error": f"{type(exc).__name__}: {exc}", "retried": retried}
+    print(json.dumps(line), flush=True)
     time.sleep(0.01)
 engine.dispose()
 """
@@ -294,7 +305,8 @@ def test_init_without_an_export_or_a_database(tmp_path, capsys):
     assert not (tmp_path / "bi.duckdb").exists()
 
 
-# Reads one Parquet file in a loop until the stop file appears; prints the row counts it saw and its errors.
+# Reads one Parquet file in a loop until the stop file appears, running a failed query once more;
+# prints the row counts it saw, the errors of queries that failed twice, and the number of retries.
 PARQUET_READER = r"""
 import json, os, sys
 import duckdb
@@ -303,12 +315,20 @@ path, stop = sys.argv[1], sys.argv[2]
 con = duckdb.connect()
 seen, errors = set(), []
 print("reading", flush=True)
+retries = 0
+def count():
+    return con.execute("select count(*) from read_parquet(?)", [path]).fetchone()[0]
+
 while not os.path.exists(stop):
     try:
-        seen.add(con.execute("select count(*) from read_parquet(?)", [path]).fetchone()[0])
+        try:
+            seen.add(count())
+        except duckdb.Error:  # the file-replace race (docs/bi_access.md): a client runs it again
+            retries += 1
+            seen.add(count())
     except duckdb.Error as exc:
         errors.append(str(exc).splitlines()[0])
-print(json.dumps({"seen": sorted(seen), "errors": errors[:20], "error_count": len(errors)}))
+print(json.dumps({"seen": sorted(seen), "errors": errors[:20], "error_count": len(errors), "retries": retries}))
 """
 
 
