@@ -22,6 +22,7 @@ COMPARED = [
     "intermediate.int_pos_orders",
     "intermediate.int_pos_order_line_failures",
     "intermediate.int_oms_order_failures",
+    "intermediate.int_order_key_index",
 ]
 
 
