@@ -39,19 +39,24 @@ thresholds as (
 
 -- Rules over a store, SKU or customer on one business date read every current line of
 -- the dates in scope, so that recomputing part of a day gives the whole day's figures.
-dates_in_scope as (
-    select distinct file_business_date from lines
-),
+-- When every line is checked, those are the lines above: they are not parsed twice.
+{% if is_incremental() and not recompute_all() -%}
+    dates_in_scope as (
+        select distinct file_business_date from lines
+    ),
 
-day_lines as (
-    select all_lines.*
-    from {{ ref('stg_pos__order_lines') }} as all_lines
-    semi join current_loads on all_lines.load_id = current_loads.load_id
-    semi join dates_in_scope on all_lines.file_business_date = dates_in_scope.file_business_date
-    {%- if is_incremental() and not recompute_all() %}
+    day_lines as (
+        select all_lines.*
+        from {{ ref('stg_pos__order_lines') }} as all_lines
+        semi join current_loads on all_lines.load_id = current_loads.load_id
+        semi join dates_in_scope on all_lines.file_business_date = dates_in_scope.file_business_date
         where all_lines.load_id in ({{ same_day_load_ids('pos_orders', 'pos_order', ['pos_order']) }})
-    {%- endif %}
-),
+    ),
+{%- else -%}
+    day_lines as (
+        select * from lines
+    ),
+{%- endif %}
 
 stock_use as (
     select
