@@ -73,21 +73,19 @@
 {% macro changed_load_ids(file_kinds, changes=('new', 'superseded')) %}
     {#- Literal list of the changed deliveries of the given kinds ("null" when none), so
         DuckDB can skip the raw row groups of older loads by their min/max statistics. -#}
-    {%- if not execute or not is_database_relation(ref('int_load_changes')) -%}{{ return('null') }}{%- endif -%}
     {%- set query -%}
         select coalesce(string_agg(cast(load_id as varchar), ', ' order by load_id), 'null')
         from {{ ref('int_load_changes') }}
         where file_kind in ('{{ file_kinds | join("', '") }}') and change_kind in ('{{ changes | join("', '") }}')
     {%- endset -%}
-    {{ return(run_query(query).columns[0].values()[0]) }}
+    {{ return(database_value(ref('int_load_changes'), query, 'null')) }}
 {% endmacro %}
 
 {% macro recompute_all() %}
     {#- True when incremental models must rebuild every row: the rules seed, a code list or
         a reference snapshot changed since the last complete build. -#}
-    {%- if not execute or not is_database_relation(ref('int_build_settings')) -%}{{ return(true) }}{%- endif -%}
-    {%- set result = run_query('select recompute_all from ' ~ ref('int_build_settings')) -%}
-    {{ return(result.columns[0].values()[0]) }}
+    {%- set relation = ref('int_build_settings') -%}
+    {{ return(database_value(relation, 'select recompute_all from ' ~ relation, true)) }}
 {% endmacro %}
 
 {% macro changed_rows_condition(key_column=none, key_kinds=(), load_column=none, file_kinds=(), indexed_as=none, date_column=none) %}
@@ -121,27 +119,25 @@
     {#- Literal list of the deliveries that mention, as key_kind indexed_as, an order number
         changed as one of key_kinds ("null" when none). -#}
     {%- set relation = ref('int_changed_key_loads') -%}
-    {%- if not execute or not is_database_relation(relation) -%}{{ return('null') }}{%- endif -%}
     {%- set query -%}
         select coalesce(string_agg(distinct cast(load_id as varchar), ', '), 'null')
         from {{ relation }}
         where key_kind = '{{ indexed_as }}' and changed_key_kind in ('{{ key_kinds | join("', '") }}')
     {%- endset -%}
-    {{ return(run_query(query).columns[0].values()[0]) }}
+    {{ return(database_value(relation, query, 'null')) }}
 {% endmacro %}
 
 {% macro key_load_dates(key_kinds) %}
     {#- Literal list of the business dates of the POS deliveries that mention an order number
         changed as one of key_kinds ("null" when none): the dates of the orders recomputed. -#}
     {%- set relation = ref('int_changed_key_loads') -%}
-    {%- if not execute or not is_database_relation(relation) -%}{{ return('null') }}{%- endif -%}
     {%- set query -%}
         select coalesce(string_agg(distinct 'date ' || chr(39) || business_date || chr(39), ', '), 'null')
         from {{ relation }}
         where key_kind = 'pos_order' and changed_key_kind in ('{{ key_kinds | join("', '") }}')
             and business_date is not null
     {%- endset -%}
-    {{ return(run_query(query).columns[0].values()[0]) }}
+    {{ return(database_value(relation, query, 'null')) }}
 {% endmacro %}
 
 {% macro same_day_load_ids(file_kind, indexed_as, key_kinds) %}
@@ -149,7 +145,6 @@
         delivery an incremental build reads (a changed one, or one that mentions a changed
         key): the rows of whole days, for rules over a store's or customer's day. -#}
     {%- set versions = ref('stg_loader__file_versions') -%}
-    {%- if not execute or not is_database_relation(versions) -%}{{ return('null') }}{%- endif -%}
     {%- set query -%}
         select coalesce(string_agg(cast(load_id as varchar), ', '), 'null')
         from {{ versions }}
@@ -160,7 +155,7 @@
                 or load_id in ({{ key_load_ids(indexed_as, key_kinds) }})
         )
     {%- endset -%}
-    {{ return(run_query(query).columns[0].values()[0]) }}
+    {{ return(database_value(versions, query, 'null')) }}
 {% endmacro %}
 
 {% macro delete_changed_rows(key_column=none, key_kinds=(), load_column=none, file_kinds=(), frozen=none, date_column=none) %}
@@ -181,28 +176,22 @@
 {% macro purged_load_ids() %}
     {#- Literal list of the deliveries whose raw rows were purged ("null" when none). -#}
     {%- set versions = ref('stg_loader__file_versions') -%}
-    {%- if not execute or not is_database_relation(versions) -%}
-        {{ return('null') }}
-    {%- endif -%}
     {%- set query -%}
         select coalesce(string_agg(cast(load_id as varchar), ', ' order by load_id), 'null')
         from {{ versions }} where is_purged
     {%- endset -%}
-    {{ return(run_query(query).columns[0].values()[0]) }}
+    {{ return(database_value(versions, query, 'null')) }}
 {% endmacro %}
 
 {% macro purged_through() %}
     {#- The last business date whose POS or OMS files were purged, as a SQL date literal
         (date '0001-01-01' when nothing was): orders up to it are final. -#}
     {%- set versions = ref('stg_loader__file_versions') -%}
-    {%- if not execute or not is_database_relation(versions) -%}
-        {{ return("date '0001-01-01'") }}
-    {%- endif -%}
     {%- set query -%}
-        select coalesce(max(business_date), date '0001-01-01')::varchar
+        select 'date ' || chr(39) || coalesce(max(business_date), date '0001-01-01') || chr(39)
         from {{ versions }} where is_purged and file_kind in ('pos_orders', 'oms_orders')
     {%- endset -%}
-    {{ return("date '" ~ run_query(query).columns[0].values()[0] ~ "'") }}
+    {{ return(database_value(versions, query, "date '0001-01-01'")) }}
 {% endmacro %}
 
 {% macro only_changed_rows(key_column=none, key_kinds=(), load_column=none, file_kinds=(), indexed_as=none, date_column=none) %}
@@ -243,6 +232,14 @@
     {%- if is_incremental() and not recompute_all() -%}
         and {{ changed_rows_condition(key_column, key_kinds, load_column, file_kinds, indexed_as, date_column) }}
     {%- endif -%}
+{% endmacro %}
+
+{% macro database_value(relation, query, default) %}
+    {#- The first value of a query on relation, or default at parse time and when the
+        relation is not in the database (the first build, a unit test's fixture): how the
+        build reads its change lists and settings into the SQL it compiles. -#}
+    {%- if not execute or not is_database_relation(relation) -%}{{ return(default) }}{%- endif -%}
+    {{ return(run_query(query).columns[0].values()[0]) }}
 {% endmacro %}
 
 {% macro is_database_relation(relation) %}
