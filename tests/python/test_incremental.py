@@ -46,6 +46,14 @@ def differences(incremental: Path, full: Path) -> dict[str, tuple[int, int, int]
     return found
 
 
+def changed_copy(db: Path, copy: Path, sql: str) -> Path:
+    """A copy of a built database with one statement applied to it."""
+    shutil.copy(db, copy)
+    with duckdb.connect(str(copy)) as con:
+        con.execute(sql)
+    return copy
+
+
 def assert_equals_full_refresh(dbt, db: Path, tmp_path: Path, step: str) -> None:
     full = tmp_path / f"full_{step}.duckdb"
     shutil.copy(db, full)
@@ -59,16 +67,14 @@ def assert_equals_full_refresh(dbt, db: Path, tmp_path: Path, step: str) -> None
 def assert_scoped_tests_read_what_the_build_changed(dbt, db: Path, tmp_path: Path) -> None:
     """Primary-key and invariant tests read the last build's new deliveries and recomputed
     orders, so a daily build does not pay for history; check_all_history widens them."""
-    tampered = tmp_path / "tampered.duckdb"
-    shutil.copy(db, tampered)
     # An order of day 1 that day 2's build did not recompute, doubled: outside the scope.
-    con = duckdb.connect(str(tampered))
-    con.execute(
+    tampered = changed_copy(
+        db,
+        tmp_path / "tampered.duckdb",
         "insert into marts.fct_order_reconciliation select * from marts.fct_order_reconciliation "
         "where business_date = '2026-11-16' and order_id not in "
-        "(select changed_key from intermediate.int_changed_order_keys) limit 1"
+        "(select changed_key from intermediate.int_changed_order_keys) limit 1",
     )
-    con.close()
     selected = ("--select", "fct_order_reconciliation,test_name:unique", "every_pos_order_is_reconciled_once")
     assert dbt(tampered, "test", *selected).returncode == 0
     full = dbt(tampered, "test", *selected, "--vars", "{check_all_history: true}")
@@ -182,14 +188,12 @@ def test_the_comparison_sees_a_difference(tmp_path, ingest, db_path, dbt):
     generate(source, days=1, orders_per_day=50, seed=3, extras=False)
     assert ingest(source)[0] == 0
     build(dbt, db_path)
-    other = tmp_path / "other.duckdb"
-    shutil.copy(db_path, other)
-    con = duckdb.connect(str(other))
-    con.execute(
+    other = changed_copy(
+        db_path,
+        tmp_path / "other.duckdb",
         "update marts.fct_order_reconciliation set is_late_match = not is_late_match where order_id = "
-        "(select min(order_id) from marts.fct_order_reconciliation)"
+        "(select min(order_id) from marts.fct_order_reconciliation)",
     )
-    con.close()
     diff = differences(db_path, other)
     assert diff["marts.fct_order_reconciliation"][1:] == (1, 1)
     assert diff["marts.rpt_reconciliation_summary"][1:] == (0, 0)
