@@ -292,3 +292,8 @@
         -- depends_on: {{ ref('int_load_changes') }} {{ ref('int_changed_order_keys') }} {{ ref('int_build_settings') }} {{ ref('int_changed_key_loads') }}
     {%- endif %}
 {% endmacro %}
+
+{% macro build_timestamp() %}
+    {#- This build's start (UTC) as a SQL timestamp: the time models stamp on what they record. -#}
+    {{ return("cast('" ~ run_started_at.strftime("%Y-%m-%d %H:%M:%S") ~ "' as timestamp)") }}
+{% endmacro %}

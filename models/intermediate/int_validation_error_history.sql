@@ -6,13 +6,17 @@
 -- lines keeps it open with its original first_seen_at.
 -- Kept through --full-refresh (full_refresh = false): it is the only record of
 -- what was resolved and when.
+-- An incremental build rewrites only the findings that changed (new, moved to a
+-- corrected delivery, reopened or resolved); the post-hook then stamps the build
+-- on every open finding, a one-column update instead of rewriting them all.
 -- depends_on: {{ ref('order_validation_rules') }}
 {{ config(
     materialized = 'incremental',
     incremental_strategy = 'delete+insert',
     unique_key = 'error_key',
     full_refresh = false,
-    on_schema_change = 'append_new_columns'
+    on_schema_change = 'append_new_columns',
+    post_hook = "update {{ this }} set last_seen_at = {{ build_timestamp() }} where resolved_at is null"
 ) }}
 
 with
@@ -45,7 +49,7 @@ current_findings as (
 ),
 
 build as (
-    select cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp) as built_at
+    select {{ build_timestamp() }} as built_at
 ),
 
 {% if is_incremental() %}
@@ -57,6 +61,8 @@ build as (
         select * from {{ this }}
     ),
 
+    -- New, reopened, or seen in another place (a corrected delivery): an open
+    -- finding found again unchanged keeps its row (the post-hook stamps it).
     still_or_newly_found as (
         select
             current_findings.*,
@@ -67,6 +73,19 @@ build as (
         from current_findings
         cross join build
         left join previous on current_findings.error_key = previous.error_key
+        where previous.error_key is null
+            or previous.resolved_at is not null
+            or (
+                current_findings.source_system, current_findings.source_file, current_findings.source_line,
+                current_findings.load_id, current_findings.business_date, current_findings.order_id,
+                current_findings.rule_id, current_findings.field_name, current_findings.category,
+                current_findings.severity, current_findings.failed_value, current_findings.message
+            ) is distinct from (
+                previous.source_system, previous.source_file, previous.source_line,
+                previous.load_id, previous.business_date, previous.order_id,
+                previous.rule_id, previous.field_name, previous.category,
+                previous.severity, previous.failed_value, previous.message
+            )
     ),
 
     resolved_now as (

@@ -9,7 +9,7 @@ history as (
 ),
 
 build as (
-    select cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp) as built_at
+    select {{ build_timestamp() }} as built_at
 ),
 
 final as (

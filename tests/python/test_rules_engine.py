@@ -338,6 +338,61 @@ def test_findings_resolve_themselves_monitoring_alerts_and_audit(tmp_path, inges
     assert invocations == [(2,)]
 
 
+def test_error_history_keeps_first_seen_stamps_last_seen_and_resolves(tmp_path, ingest, db_path, dbt):
+    """An incremental build rewrites only the findings that changed; every open finding still
+    carries the latest build as last_seen_at, and a resolved one the last build that found it."""
+    drop = write_files(
+        tmp_path / "drop",
+        {
+            "pos/pos_orders_20261119.csv": pos_file(
+                pos_line("K-1", business_date="2026-11-19", unit_price="x"), header=POS_HEADER_EXT
+            ),
+            "pos/pos_orders_20261120.csv": pos_file(
+                pos_line("M-1", unit_price="y"), pos_line("F-1", unit_price="z"), header=POS_HEADER_EXT
+            ),
+        },
+    )
+    history_sql = (
+        "select order_id, source_line, load_id, first_seen_at, last_seen_at, resolved_at, resolution "
+        "from intermediate.int_validation_error_history where rule_id = 'pos_unit_price_format'"
+    )
+
+    def history() -> dict[str, dict[str, object]]:
+        return {row["order_id"]: row for row in query_dicts(db_path, history_sql)}
+
+    assert ingest(drop)[0] == 0
+    assert dbt(db_path, "build").returncode == 0
+    first = history()
+    assert set(first) == {"K-1", "M-1", "F-1"}
+    build_1 = first["K-1"]["first_seen_at"]
+    assert all(row["last_seen_at"] == build_1 and row["resolved_at"] is None for row in first.values()), first
+
+    # The 20th is corrected: F-1 is fixed, M-1 stays wrong but moves to line 3; the 19th is untouched.
+    write_files(
+        drop,
+        {
+            "pos/pos_orders_20261120.csv": pos_file(
+                pos_line("F-1"), pos_line("M-1", unit_price="y"), header=POS_HEADER_EXT
+            )
+        },
+    )
+    assert ingest(drop)[0] == 0
+    assert dbt(db_path, "build").returncode == 0
+    second = history()
+    build_2 = second["K-1"]["last_seen_at"]
+    assert build_2 > build_1
+    # Untouched delivery: the same row, stamped by the new build.
+    assert {**second["K-1"], "last_seen_at": build_1} == first["K-1"]
+    # Moved by a correction: still open since the first build, now at its new line and delivery.
+    moved = second["M-1"]
+    assert (moved["first_seen_at"], moved["last_seen_at"], moved["resolved_at"]) == (build_1, build_2, None)
+    assert moved["source_line"] == 3 and moved["load_id"] != first["M-1"]["load_id"]
+    # Fixed: resolved by the second build, last seen by the first.
+    fixed = second["F-1"]
+    assert (fixed["first_seen_at"], fixed["last_seen_at"], fixed["resolved_at"]) == (build_1, build_1, build_2)
+    assert fixed["resolution"].startswith("no longer found")
+
+
 def test_retention_purge_keeps_results(tmp_path, ingest, db_path, dbt, capsys):
     drop = write_files(
         tmp_path / "drop",
