@@ -96,7 +96,9 @@
         as a literal list of load ids: a view over the raw layer then parses those
         deliveries only, not all of history. date_column (a POS business date) restricts it
         to the business dates of the POS deliveries that mention a changed key: an order
-        table appended day by day then skips the row groups of other days. -#}
+        table appended day by day then skips the row groups of other days. Deliveries the
+        first part takes whole are left out of that list, and the key part is dropped when
+        none is left: the usual daily build then reads its new files without a key lookup. -#}
     {%- set parts = [] -%}
     {%- if load_column -%}
         {%- do parts.append(load_column ~ ' in (' ~ changed_load_ids(file_kinds) ~ ')') -%}
@@ -104,13 +106,18 @@
     {%- if key_column -%}
         {%- set key_part = key_column ~ ' in (select changed_key from ' ~ ref('int_changed_order_keys')
             ~ " where key_kind in ('" ~ (key_kinds | join("', '")) ~ "'))" -%}
+        {%- set key_loads = none -%}
         {%- if indexed_as and load_column -%}
-            {%- set key_part = '(' ~ load_column ~ ' in (' ~ key_load_ids(indexed_as, key_kinds) ~ ') and ' ~ key_part ~ ')' -%}
+            {#- The first part already takes the changed deliveries whole. -#}
+            {%- set key_loads = load_ids_outside(key_load_ids(indexed_as, key_kinds), changed_load_ids(file_kinds)) -%}
+            {%- set key_part = '(' ~ load_column ~ ' in (' ~ key_loads ~ ') and ' ~ key_part ~ ')' -%}
         {%- endif -%}
         {%- if date_column -%}
             {%- set key_part = '(' ~ date_column ~ ' in (' ~ key_load_dates(key_kinds) ~ ') and ' ~ key_part ~ ')' -%}
         {%- endif -%}
-        {%- do parts.append(key_part) -%}
+        {%- if key_loads != 'null' -%}
+            {%- do parts.append(key_part) -%}
+        {%- endif -%}
     {%- endif -%}
     ({{ parts | join(' or ') }})
 {%- endmacro %}
@@ -125,6 +132,17 @@
         where key_kind = '{{ indexed_as }}' and changed_key_kind in ('{{ key_kinds | join("', '") }}')
     {%- endset -%}
     {{ return(database_value(relation, query, 'null')) }}
+{% endmacro %}
+
+{% macro load_ids_outside(load_ids, within) %}
+    {#- The ids of the literal list load_ids that are not in the literal list within, as a
+        literal list ("null" when none): the deliveries a key filter still has to read. -#}
+    {%- set skip = within.split(', ') -%}
+    {%- set outside = [] -%}
+    {%- for load_id in load_ids.split(', ') if load_id != 'null' and load_id not in skip -%}
+        {%- do outside.append(load_id) -%}
+    {%- endfor -%}
+    {{ return(outside | join(', ') if outside else 'null') }}
 {% endmacro %}
 
 {% macro key_load_dates(key_kinds) %}

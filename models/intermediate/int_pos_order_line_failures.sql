@@ -39,8 +39,13 @@ thresholds as (
 
 -- Rules over a store, SKU or customer on one business date read every current line of
 -- the dates in scope, so that recomputing part of a day gives the whole day's figures.
--- When every line is checked, those are the lines above: they are not parsed twice.
-{% if is_incremental() and not recompute_all() -%}
+-- When every line is checked, or the lines above are whole deliveries and no other
+-- delivery shares their dates, those are the lines above: they are not parsed twice.
+{%- set changed_loads = changed_load_ids(['pos_orders']) %}
+{% if is_incremental() and not recompute_all() and not (
+    load_ids_outside(key_load_ids('pos_order', ['pos_order']), changed_loads) == 'null'
+    and load_ids_outside(same_day_load_ids('pos_orders', 'pos_order', ['pos_order']), changed_loads) == 'null'
+) -%}
     dates_in_scope as (
         select distinct file_business_date from lines
     ),
