@@ -28,7 +28,8 @@
 
 {% macro incremental_models() %}
     {{ return([
-        'int_order_key_index', 'int_pos_order_line_failures', 'int_oms_order_failures', 'int_pos_orders', 'fct_order_reconciliation', 'fct_oms_unmatched_orders'
+        'int_order_key_index', 'int_pos_order_line_failures', 'int_oms_order_failures', 'int_pos_orders',
+        'fct_order_reconciliation', 'fct_oms_unmatched_orders', 'int_reconciliation_daily'
     ]) }}
 {% endmacro %}
 
@@ -186,6 +187,20 @@
         {%- else %} {{ changed_rows_condition(key_column, key_kinds, load_column, file_kinds, date_column=date_column) }}
         {%- endif %}
         {%- if frozen %} and not coalesce(({{ frozen }}), false){% endif %}
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{% endmacro %}
+
+{% macro delete_recounted_dates() %}
+    {#- pre-hook of int_reconciliation_daily: remove the dates it is about to recount, so a
+        date whose orders all went away (a corrected POS file) does not keep its old counts. -#}
+    {%- if execute and is_incremental() -%}
+        delete from {{ this }}
+        where
+        {%- if recompute_all() %} true
+        {%- else %} business_date in ({{ key_load_dates(['pos_order', 'oms_source']) }})
+        {%- endif %}
     {%- else -%}
         select 1
     {%- endif -%}

@@ -24,8 +24,15 @@ oms_orders as (
     ) }}
 ),
 
+-- The POS orders a recomputed row can match: a changed key's POS order carries the
+-- business date of a POS delivery that mentions it (int_changed_key_loads), or is a
+-- final order of a purged date. Other dates' row groups are skipped.
 pos_orders as (
     select order_key from {{ ref('int_pos_orders') }}
+    {%- if is_incremental() and not recompute_all() %}
+        where business_date in ({{ key_load_dates(['pos_order', 'oms_source']) }})
+            or business_date <= {{ purged_through() }}
+    {%- endif %}
 ),
 
 final as (

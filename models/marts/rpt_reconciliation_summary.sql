@@ -14,19 +14,7 @@ files as (
 ),
 
 orders as (
-    select
-        business_date,
-        count(*) as pos_orders,
-        count(*) filter (where recon_status = 'matched') as matched_orders,
-        count(*) filter (where recon_status = 'missing_in_oms') as missing_orders,
-        count(*) filter (where is_late_match) as late_matches,
-        count(*) filter (where oms_match_count > 1) as duplicate_matches,
-        count(*) filter (where has_amount_mismatch) as amount_mismatches,
-        count(*) filter (where has_validation_errors) as orders_with_validation_errors,
-        sum(pos_order_total) as pos_order_value,
-        sum(pos_order_total) filter (where recon_status = 'missing_in_oms') as missing_order_value
-    from {{ ref('fct_order_reconciliation') }}
-    group by business_date
+    select * from {{ ref('int_reconciliation_daily') }}
 ),
 
 unmatched_oms as (

@@ -23,6 +23,7 @@ COMPARED = [
     "intermediate.int_pos_order_line_failures",
     "intermediate.int_oms_order_failures",
     "intermediate.int_order_key_index",
+    "intermediate.int_reconciliation_daily",
 ]
 
 

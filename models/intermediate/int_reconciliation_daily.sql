@@ -1,0 +1,40 @@
+-- fct_order_reconciliation counted per POS business date, for the summary.
+-- Incremental: a build recounts only the business dates whose orders
+-- fct_order_reconciliation recomputed (those of the POS deliveries that mention a
+-- changed order number), or every date when it recomputes every order; the other
+-- dates' counts stand, so a daily build does not read every order of history.
+{{ config(
+    materialized = 'incremental',
+    incremental_strategy = 'append',
+    on_schema_change = 'append_new_columns',
+    pre_hook = "{{ delete_recounted_dates() }}"
+) }}
+-- depends_on: {{ ref('int_changed_key_loads') }}
+-- depends_on: {{ ref('int_build_settings') }}
+
+with
+
+orders as (
+    select * from {{ ref('fct_order_reconciliation') }}
+    {%- if is_incremental() and not recompute_all() %}
+        where business_date in ({{ key_load_dates(['pos_order', 'oms_source']) }})
+    {%- endif %}
+),
+
+final as (
+    select
+        business_date,
+        count(*) as pos_orders,
+        count(*) filter (where recon_status = 'matched') as matched_orders,
+        count(*) filter (where recon_status = 'missing_in_oms') as missing_orders,
+        count(*) filter (where is_late_match) as late_matches,
+        count(*) filter (where oms_match_count > 1) as duplicate_matches,
+        count(*) filter (where has_amount_mismatch) as amount_mismatches,
+        count(*) filter (where has_validation_errors) as orders_with_validation_errors,
+        sum(pos_order_total) as pos_order_value,
+        sum(pos_order_total) filter (where recon_status = 'missing_in_oms') as missing_order_value
+    from orders
+    group by business_date
+)
+
+select * from final
