@@ -23,7 +23,8 @@ reconciled as (
         count(*) as occurrences
     from {{ ref('fct_order_reconciliation') }}
     where {{ scope_condition({
-        'key_column': 'order_id', 'key_kinds': ['pos_order', 'oms_source'], 'date_column': 'business_date'
+        'key_column': 'order_id', 'key_kinds': ['pos_order', 'oms_source'], 'date_column': 'business_date',
+        'exact': true
     }) }}
     group by order_id
     -- orders of purged dates stay reconciled without their (removed) POS lines

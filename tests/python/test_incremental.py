@@ -67,14 +67,14 @@ def assert_equals_full_refresh(dbt, db: Path, tmp_path: Path, step: str) -> None
 
 def assert_scoped_tests_read_what_the_build_changed(dbt, db: Path, tmp_path: Path) -> None:
     """Primary-key and invariant tests read the last build's new deliveries and recomputed
-    orders, so a daily build does not pay for history; check_all_history widens them."""
-    # An order of day 1 that day 2's build did not recompute, doubled: outside the scope.
+    orders (an order table's: the recomputed business dates), so a daily build does not pay
+    for history; check_all_history widens them."""
+    # An order doubled onto a business date day 2's build did not recompute: outside the scope.
     tampered = changed_copy(
         db,
         tmp_path / "tampered.duckdb",
-        "insert into marts.fct_order_reconciliation select * from marts.fct_order_reconciliation "
-        "where business_date = '2026-11-16' and order_id not in "
-        "(select changed_key from intermediate.int_changed_order_keys) limit 1",
+        "insert into marts.fct_order_reconciliation select * replace (date '2026-11-10' as business_date) "
+        "from marts.fct_order_reconciliation where business_date = '2026-11-16' limit 1",
     )
     selected = ("--select", "fct_order_reconciliation,test_name:unique", "every_pos_order_is_reconciled_once")
     assert dbt(tampered, "test", *selected).returncode == 0
