@@ -99,7 +99,9 @@
         to the business dates of the POS deliveries that mention a changed key: an order
         table appended day by day then skips the row groups of other days. Deliveries the
         first part takes whole are left out of that list, and the key part is dropped when
-        none is left: the usual daily build then reads its new files without a key lookup. -#}
+        none is left: the usual daily build then reads its new files without a key lookup.
+        date_column without key_column: every row of those business dates (a table kept per
+        date, or a test that reads the recomputed dates whole). -#}
     {%- set parts = [] -%}
     {%- if load_column -%}
         {%- do parts.append(load_column ~ ' in (' ~ changed_load_ids(file_kinds) ~ ')') -%}
@@ -109,8 +111,7 @@
             ~ " where key_kind in ('" ~ (key_kinds | join("', '")) ~ "'))" -%}
         {%- set key_loads = none -%}
         {%- if indexed_as and load_column -%}
-            {#- The first part already takes the changed deliveries whole. -#}
-            {%- set key_loads = load_ids_outside(key_load_ids(indexed_as, key_kinds), changed_load_ids(file_kinds)) -%}
+            {%- set key_loads = key_only_load_ids(indexed_as, key_kinds, file_kinds) -%}
             {%- set key_part = '(' ~ load_column ~ ' in (' ~ key_loads ~ ') and ' ~ key_part ~ ')' -%}
         {%- endif -%}
         {%- if date_column -%}
@@ -119,6 +120,8 @@
         {%- if key_loads != 'null' -%}
             {%- do parts.append(key_part) -%}
         {%- endif -%}
+    {%- elif date_column -%}
+        {%- do parts.append(date_column ~ ' in (' ~ key_load_dates(key_kinds) ~ ')') -%}
     {%- endif -%}
     ({{ parts | join(' or ') }})
 {%- endmacro %}
@@ -133,6 +136,12 @@
         where key_kind = '{{ indexed_as }}' and changed_key_kind in ('{{ key_kinds | join("', '") }}')
     {%- endset -%}
     {{ return(database_value(relation, query, 'null')) }}
+{% endmacro %}
+
+{% macro key_only_load_ids(indexed_as, key_kinds, file_kinds) %}
+    {#- key_load_ids without the changed deliveries of file_kinds, which an incremental
+        build reads whole anyway ("null" when none is left). -#}
+    {{ return(load_ids_outside(key_load_ids(indexed_as, key_kinds), changed_load_ids(file_kinds))) }}
 {% endmacro %}
 
 {% macro load_ids_outside(load_ids, within) %}
@@ -187,20 +196,6 @@
         {%- else %} {{ changed_rows_condition(key_column, key_kinds, load_column, file_kinds, date_column=date_column) }}
         {%- endif %}
         {%- if frozen %} and not coalesce(({{ frozen }}), false){% endif %}
-    {%- else -%}
-        select 1
-    {%- endif -%}
-{% endmacro %}
-
-{% macro delete_recounted_dates() %}
-    {#- pre-hook of int_reconciliation_daily: remove the dates it is about to recount, so a
-        date whose orders all went away (a corrected POS file) does not keep its old counts. -#}
-    {%- if execute and is_incremental() -%}
-        delete from {{ this }}
-        where
-        {%- if recompute_all() %} true
-        {%- else %} business_date in ({{ key_load_dates(['pos_order', 'oms_source']) }})
-        {%- endif %}
     {%- else -%}
         select 1
     {%- endif -%}
@@ -307,12 +302,11 @@
         true keeps the recomputed rows only (a test that compares them with another set). -#}
     {%- if var('check_all_history', false) or recompute_all() -%}
         true
-    {%- elif scope.get('date_column') and not scope.get('load_column') and not scope.get('exact') -%}
-        {{ scope.get('date_column') }} in ({{ key_load_dates(scope.get('key_kinds', [])) }})
     {%- else -%}
+        {%- set whole_dates = scope.get('date_column') and not scope.get('load_column') and not scope.get('exact') -%}
         {{ changed_rows_condition(
-            scope.get('key_column'), scope.get('key_kinds', []), scope.get('load_column'), scope.get('file_kinds', []),
-            scope.get('indexed_as'), scope.get('date_column')
+            none if whole_dates else scope.get('key_column'), scope.get('key_kinds', []), scope.get('load_column'),
+            scope.get('file_kinds', []), scope.get('indexed_as'), scope.get('date_column')
         ) }}
     {%- endif -%}
 {% endmacro %}

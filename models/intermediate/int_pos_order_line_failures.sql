@@ -41,10 +41,9 @@ thresholds as (
 -- the dates in scope, so that recomputing part of a day gives the whole day's figures.
 -- When every line is checked, or the lines above are whole deliveries and no other
 -- delivery shares their dates, those are the lines above: they are not parsed twice.
-{%- set changed_loads = changed_load_ids(['pos_orders']) %}
 {% if is_incremental() and not recompute_all() and not (
-    load_ids_outside(key_load_ids('pos_order', ['pos_order']), changed_loads) == 'null'
-    and load_ids_outside(same_day_load_ids('pos_orders', 'pos_order', ['pos_order']), changed_loads) == 'null'
+    key_only_load_ids('pos_order', ['pos_order'], ['pos_orders']) == 'null'
+    and load_ids_outside(same_day_load_ids('pos_orders', 'pos_order', ['pos_order']), changed_load_ids(['pos_orders'])) == 'null'
 ) -%}
     dates_in_scope as (
         select distinct file_business_date from lines

@@ -2,12 +2,14 @@
 -- Incremental: a build recounts only the business dates whose orders
 -- fct_order_reconciliation recomputed (those of the POS deliveries that mention a
 -- changed order number), or every date when it recomputes every order; the other
--- dates' counts stand, so a daily build does not read every order of history.
+-- dates' counts stand, so a daily build does not read every order of history. The
+-- pre-hook deletes the dates it recounts: a date whose orders all went away (a
+-- corrected POS file) does not keep its old counts.
 {{ config(
     materialized = 'incremental',
     incremental_strategy = 'append',
     on_schema_change = 'append_new_columns',
-    pre_hook = "{{ delete_recounted_dates() }}"
+    pre_hook = "{{ delete_changed_rows(key_kinds=['pos_order', 'oms_source'], date_column='business_date') }}"
 ) }}
 -- depends_on: {{ ref('int_changed_key_loads') }}
 -- depends_on: {{ ref('int_build_settings') }}
@@ -16,9 +18,7 @@ with
 
 orders as (
     select * from {{ ref('fct_order_reconciliation') }}
-    {%- if is_incremental() and not recompute_all() %}
-        where business_date in ({{ key_load_dates(['pos_order', 'oms_source']) }})
-    {%- endif %}
+    {{ only_changed_rows(key_kinds=['pos_order', 'oms_source'], date_column='business_date') }}
 ),
 
 final as (

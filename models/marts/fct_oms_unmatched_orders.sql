@@ -30,7 +30,7 @@ oms_orders as (
 pos_orders as (
     select order_key from {{ ref('int_pos_orders') }}
     {%- if is_incremental() and not recompute_all() %}
-        where business_date in ({{ key_load_dates(['pos_order', 'oms_source']) }})
+        where {{ changed_rows_condition(key_kinds=['pos_order', 'oms_source'], date_column='business_date') }}
             or business_date <= {{ purged_through() }}
     {%- endif %}
 ),
