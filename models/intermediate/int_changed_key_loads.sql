@@ -4,18 +4,24 @@
 -- An incremental build reads only these deliveries (and the new ones) of the staging
 -- views, by their load ids, and only these dates of the order tables
 -- (changed_rows_condition). Empty when the build recomputes every row.
+-- The changed deliveries themselves are listed with their own key kinds, from
+-- int_changed_order_keys: the build reads them whole, so the lookup in the key index
+-- skips their rows, which would otherwise match every one of their own keys.
 -- depends_on: {{ ref('int_build_settings') }}
+-- depends_on: {{ ref('int_load_changes') }}
 
 with
 
+-- not made distinct: a key that two changed deliveries share only repeats a match,
+-- which older_loads' distinct removes
 changed as (
-    select distinct
+    select
         key_kind,
         hash(changed_key) as key_hash
     from {{ ref('int_changed_order_keys') }}
 ),
 
-loads as (
+older_loads as (
     select distinct
         key_index.file_kind,
         key_index.key_kind,
@@ -23,6 +29,23 @@ loads as (
         key_index.load_id
     from {{ ref('int_order_key_index') }} as key_index
     inner join changed on key_index.key_hash = changed.key_hash
+    -- ("not in (null)" keeps nothing: then no delivery changed and there is no key)
+    where key_index.load_id not in ({{ changed_load_ids(['pos_orders', 'oms_orders']) }})
+),
+
+changed_loads as (
+    select distinct
+        file_kind,
+        key_kind,
+        key_kind as changed_key_kind,
+        load_id
+    from {{ ref('int_changed_order_keys') }}
+),
+
+loads as (
+    select * from older_loads
+    union all
+    select * from changed_loads
 ),
 
 final as (
