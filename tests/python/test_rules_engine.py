@@ -255,8 +255,23 @@ def test_each_rule_fails_its_case_and_passes_clean_records(tmp_path, ingest, db_
     assert categories["file_rejected"] == categories["file_ignored"] == "processing"
 
 
+def pos_day(day: str, *bad_lines: str) -> str:
+    """A POS file of 2026-11-<day>: the given lines, then 50 clean orders (an error rate under the alert's)."""
+    date = f"2026-11-{day}"
+    clean = [pos_line(f"G{day}-{n}", business_date=date, order_ts=f"{date}T09:00:00") for n in range(50)]
+    return pos_file(*bad_lines, *clean, header=POS_HEADER_EXT)
+
+
 def test_findings_resolve_themselves_monitoring_alerts_and_audit(tmp_path, ingest, db_path, dbt):
+    """Findings and their history across a correction, the alerts, the metrics and the audit log.
+    An incremental build rewrites only the findings that changed; every open finding still
+    carries the latest build as last_seen_at, and a resolved one the last build that found it."""
     bad_lines = [pos_line(f"A-{n}", unit_price='"4,50"') for n in range(4)]
+
+    def day_line(order_id: str, day: str, **changes: str) -> str:
+        date = f"2026-11-{day}"
+        return pos_line(order_id, business_date=date, order_ts=f"{date}T09:00:00", **changes)
+
     drop = write_files(
         tmp_path / "drop",
         {
@@ -268,11 +283,29 @@ def test_findings_resolve_themselves_monitoring_alerts_and_audit(tmp_path, inges
             ),
             "oms/oms_orders_20261120.csv": oms_file("OMS-1,POS,A-10,S001,,CREATED,4.50,USD,2026-11-20T10:00:00"),
             "oms/oms_orders_20261121.csv": "oms_order_id\nX\n",
+            # For the history: K-1 stays wrong in an untouched file; the 18th is corrected below.
+            "pos/pos_orders_20261119.csv": pos_day("19", day_line("K-1", "19", unit_price="x")),
+            "pos/pos_orders_20261118.csv": pos_day(
+                "18", day_line("M-1", "18", unit_price="y"), day_line("F-1", "18", unit_price="z")
+            ),
         },
     )
+    history_sql = (
+        "select order_id, source_line, load_id, first_seen_at, last_seen_at, resolved_at, resolution "
+        "from intermediate.int_validation_error_history "
+        "where rule_id = 'pos_unit_price_format' and order_id in ('K-1', 'M-1', 'F-1')"
+    )
+
+    def history_of_three() -> dict[str, dict[str, object]]:
+        return {row["order_id"]: row for row in query_dicts(db_path, history_sql)}
+
     assert ingest(drop)[0] == 1
     result = dbt(db_path, "build", "--vars", "{alert_review_queue_size: 0}")
     assert result.returncode == 0, result.stdout[-3000:]
+    first = history_of_three()
+    assert set(first) == {"K-1", "M-1", "F-1"}
+    build_1 = first["K-1"]["first_seen_at"]
+    assert all(row["last_seen_at"] == build_1 and row["resolved_at"] is None for row in first.values()), first
     out = result.stdout
     assert "ALERT: POS 2026-11-20: error rate 83.3% (5 of 6 records) is above 5.0%" in out
     assert "ALERT: review queue holds 1 open business-rule findings (threshold 0)" in out
@@ -287,7 +320,11 @@ def test_findings_resolve_themselves_monitoring_alerts_and_audit(tmp_path, inges
     assert pos["is_error_rate_alert"] is True and pos["open_review_items"] == 1
     assert metrics[("OMS", "2026-11-21")]["rejected_files"] == 1
 
-    notes = query_dicts(db_path, "select * from marts.rpt_source_notifications where rule_id = 'pos_unit_price_format'")
+    notes = query_dicts(
+        db_path,
+        "select * from marts.rpt_source_notifications "
+        "where rule_id = 'pos_unit_price_format' and source_file = 'pos/pos_orders_20261120.csv'",
+    )
     assert notes[0]["failing_records"] == 4
     assert notes[0]["examples"] == "line 2: 4,50; line 3: 4,50; line 4: 4,50"
 
@@ -298,14 +335,20 @@ def test_findings_resolve_themselves_monitoring_alerts_and_audit(tmp_path, inges
 
     log = query_dicts(db_path, "select * from marts.order_processing_log")
     loaded = [e for e in log if e["step"] == "file_loaded"]
-    assert {e["subject"] for e in loaded} == {"pos/pos_orders_20261120.csv", "oms/oms_orders_20261120.csv"}
+    assert {e["subject"] for e in loaded} == {
+        "pos/pos_orders_20261120.csv",
+        "oms/oms_orders_20261120.csv",
+        "pos/pos_orders_20261119.csv",
+        "pos/pos_orders_20261118.csv",
+    }
     assert all(e["row_count"] is not None and e["seconds"] is not None for e in loaded)
     rejected = [e for e in log if e["step"] == "file_rejected"]
     assert "missing required column(s)" in rejected[0]["detail"]
     models = {e["subject"]: e["status"] for e in log if e["component"] == "dbt" and e["step"] == "model"}
     assert models["fct_order_reconciliation"] == "success"
 
-    # The sender corrects both files: the findings resolve themselves at the next build.
+    # The sender corrects both files: the findings resolve themselves at the next build. The
+    # 18th is corrected too: F-1 is fixed, M-1 stays wrong but moves to line 3.
     write_files(
         drop,
         {
@@ -313,6 +356,7 @@ def test_findings_resolve_themselves_monitoring_alerts_and_audit(tmp_path, inges
                 *[pos_line(f"A-{n}") for n in range(4)], pos_line("A-9"), pos_line("A-10"), header=POS_HEADER_EXT
             ),
             "oms/oms_orders_20261121.csv": oms_file("OMS-2,POS,A-9,S001,,CREATED,4.50,USD,2026-11-21T10:00:00"),
+            "pos/pos_orders_20261118.csv": pos_day("18", day_line("F-1", "18"), day_line("M-1", "18", unit_price="y")),
         },
     )
     assert ingest(drop)[0] == 0
@@ -330,55 +374,8 @@ def test_findings_resolve_themselves_monitoring_alerts_and_audit(tmp_path, inges
             "intermediate.int_validation_error_history group by 1",
         )
     )
-    assert history == {"pos_unit_price_format": 0, "pos_line_total_arithmetic": 0, "file_rejected": 0}
-    assert query(db_path, "select count(*) from marts.fct_validation_errors") == [(0,)]
-    invocations = query(
-        db_path, "select count(distinct run_id) from marts.order_processing_log where component = 'dbt'"
-    )
-    assert invocations == [(2,)]
-
-
-def test_error_history_keeps_first_seen_stamps_last_seen_and_resolves(tmp_path, ingest, db_path, dbt):
-    """An incremental build rewrites only the findings that changed; every open finding still
-    carries the latest build as last_seen_at, and a resolved one the last build that found it."""
-    drop = write_files(
-        tmp_path / "drop",
-        {
-            "pos/pos_orders_20261119.csv": pos_file(
-                pos_line("K-1", business_date="2026-11-19", unit_price="x"), header=POS_HEADER_EXT
-            ),
-            "pos/pos_orders_20261120.csv": pos_file(
-                pos_line("M-1", unit_price="y"), pos_line("F-1", unit_price="z"), header=POS_HEADER_EXT
-            ),
-        },
-    )
-    history_sql = (
-        "select order_id, source_line, load_id, first_seen_at, last_seen_at, resolved_at, resolution "
-        "from intermediate.int_validation_error_history where rule_id = 'pos_unit_price_format'"
-    )
-
-    def history() -> dict[str, dict[str, object]]:
-        return {row["order_id"]: row for row in query_dicts(db_path, history_sql)}
-
-    assert ingest(drop)[0] == 0
-    assert dbt(db_path, "build").returncode == 0
-    first = history()
-    assert set(first) == {"K-1", "M-1", "F-1"}
-    build_1 = first["K-1"]["first_seen_at"]
-    assert all(row["last_seen_at"] == build_1 and row["resolved_at"] is None for row in first.values()), first
-
-    # The 20th is corrected: F-1 is fixed, M-1 stays wrong but moves to line 3; the 19th is untouched.
-    write_files(
-        drop,
-        {
-            "pos/pos_orders_20261120.csv": pos_file(
-                pos_line("F-1"), pos_line("M-1", unit_price="y"), header=POS_HEADER_EXT
-            )
-        },
-    )
-    assert ingest(drop)[0] == 0
-    assert dbt(db_path, "build").returncode == 0
-    second = history()
+    assert history == {"pos_unit_price_format": 2, "pos_line_total_arithmetic": 0, "file_rejected": 0}
+    second = history_of_three()
     build_2 = second["K-1"]["last_seen_at"]
     assert build_2 > build_1
     # Untouched delivery: the same row, stamped by the new build.
@@ -391,6 +388,11 @@ def test_error_history_keeps_first_seen_stamps_last_seen_and_resolves(tmp_path, 
     fixed = second["F-1"]
     assert (fixed["first_seen_at"], fixed["last_seen_at"], fixed["resolved_at"]) == (build_1, build_1, build_2)
     assert fixed["resolution"].startswith("no longer found")
+    assert query(db_path, "select order_id from marts.fct_validation_errors order by 1") == [("K-1",), ("M-1",)]
+    invocations = query(
+        db_path, "select count(distinct run_id) from marts.order_processing_log where component = 'dbt'"
+    )
+    assert invocations == [(2,)]
 
 
 def test_retention_purge_keeps_results(tmp_path, ingest, db_path, dbt, capsys):
