@@ -29,7 +29,8 @@
 {% macro incremental_models() %}
     {{ return([
         'int_order_key_index', 'int_pos_order_line_failures', 'int_oms_order_failures', 'int_pos_orders',
-        'fct_order_reconciliation', 'fct_oms_unmatched_orders', 'int_reconciliation_daily'
+        'fct_order_reconciliation', 'fct_oms_unmatched_orders', 'int_reconciliation_daily',
+        'int_validation_failures', 'fct_validation_errors', 'int_validation_error_history', 'rpt_review_queue'
     ]) }}
 {% endmacro %}
 

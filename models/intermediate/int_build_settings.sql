@@ -1,5 +1,5 @@
 -- What every row of the incremental models depends on besides the deliveries: the
--- rules seed (switches, severities, thresholds), the code lists and the current
+-- rules seed (switches, categories, severities, thresholds), the code lists and the current
 -- reference snapshots. When any of them changed since the last complete build,
 -- the incremental models rebuild every row.
 with
@@ -7,7 +7,7 @@ with
 rules as (
     select
         md5(string_agg(
-            concat_ws('|', rule_id, severity, is_enabled, threshold), ',' order by rule_id
+            concat_ws('|', rule_id, category, severity, is_enabled, threshold), ',' order by rule_id
         )) as part
     from {{ ref('order_validation_rules') }}
 ),

@@ -6,10 +6,18 @@
 -- lines keeps it open with its original first_seen_at.
 -- Kept through --full-refresh (full_refresh = false): it is the only record of
 -- what was resolved and when.
--- An incremental build rewrites only the findings that changed (new, moved to a
--- corrected delivery, reopened or resolved); the post-hook then stamps the build
--- on every open finding, a one-column update instead of rewriting them all.
+-- An incremental build compares only the findings of the rows the check models
+-- recomputed (changed_findings_condition, on both sides) and rewrites those that
+-- changed (new, moved to a corrected delivery, reopened or resolved); the post-hook
+-- then stamps the build on every open finding, a one-column update instead of
+-- rewriting them all. A finding's error_key numbers the repeats of the same file,
+-- order, rule, field and value: those repeats share an order key, so they are
+-- recomputed together.
 -- depends_on: {{ ref('order_validation_rules') }}
+-- depends_on: {{ ref('int_load_changes') }}
+-- depends_on: {{ ref('int_changed_order_keys') }}
+-- depends_on: {{ ref('int_build_settings') }}
+-- depends_on: {{ ref('int_changed_key_loads') }}
 {{ config(
     materialized = 'incremental',
     incremental_strategy = 'delete+insert',
@@ -23,6 +31,7 @@ with
 
 failures as (
     select * from {{ ref('int_validation_failures') }}
+    {{ only_changed_findings() }}
 ),
 
 current_findings as (
@@ -61,6 +70,15 @@ build as (
         select * from {{ this }}
     ),
 
+    -- The open findings this build looked for again: those not found now are resolved.
+    previous_open as (
+        select * from {{ this }}
+        where resolved_at is null
+        {%- if not recompute_all() %}
+            and {{ changed_findings_condition(pos_order_key=normalize_order_key('order_id')) }}
+        {%- endif %}
+    ),
+
     -- New, reopened, or seen in another place (a corrected delivery): an open
     -- finding found again unchanged keeps its row (the post-hook stamps it).
     still_or_newly_found as (
@@ -90,31 +108,30 @@ build as (
 
     resolved_now as (
         select
-            previous.error_key,
-            previous.source_system,
-            previous.source_file,
-            previous.source_line,
-            previous.load_id,
-            previous.business_date,
-            previous.order_id,
-            previous.rule_id,
-            previous.field_name,
-            previous.category,
-            previous.severity,
-            previous.failed_value,
-            previous.message,
-            previous.first_seen_at,
-            previous.last_seen_at,
+            previous_open.error_key,
+            previous_open.source_system,
+            previous_open.source_file,
+            previous_open.source_line,
+            previous_open.load_id,
+            previous_open.business_date,
+            previous_open.order_id,
+            previous_open.rule_id,
+            previous_open.field_name,
+            previous_open.category,
+            previous_open.severity,
+            previous_open.failed_value,
+            previous_open.message,
+            previous_open.first_seen_at,
+            previous_open.last_seen_at,
             build.built_at as resolved_at,
             case
                 when not coalesce(rules.is_enabled, false) then 'rule switched off'
                 else 'no longer found (corrected delivery or new reference data)'
             end as resolution
-        from previous
+        from previous_open
         cross join build
-        left join rules on previous.rule_id = rules.rule_id
-        anti join current_findings on previous.error_key = current_findings.error_key
-        where previous.resolved_at is null
+        left join rules on previous_open.rule_id = rules.rule_id
+        anti join current_findings on previous_open.error_key = current_findings.error_key
     ),
 
     final as (

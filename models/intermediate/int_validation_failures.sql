@@ -2,6 +2,19 @@
 -- loader rejected and names its latest run ignored, with the category and
 -- severity the rules seed gives them.
 -- A rule disabled in the seed produces no rows here.
+-- Incremental: a build replaces the findings of the rows the check models recomputed
+-- (changed_findings_condition) and every file and reference finding; a change to the
+-- rules seed, a code list or a reference snapshot replaces them all.
+{{ config(
+    materialized = 'incremental',
+    incremental_strategy = 'append',
+    on_schema_change = 'append_new_columns',
+    pre_hook = "{{ delete_changed_findings() }}"
+) }}
+-- depends_on: {{ ref('int_load_changes') }}
+-- depends_on: {{ ref('int_changed_order_keys') }}
+-- depends_on: {{ ref('int_build_settings') }}
+-- depends_on: {{ ref('int_changed_key_loads') }}
 with
 
 rules as (
@@ -65,25 +78,30 @@ all_failures as (
     select * from ignored_files
 ),
 
+changed_failures as (
+    select * from all_failures
+    {{ only_changed_findings() }}
+),
+
 final as (
     select
-        md5(all_failures.record_id || '|' || all_failures.rule_id) as error_id,
-        all_failures.source_system,
-        all_failures.record_id,
-        all_failures.load_id,
-        all_failures.source_file,
-        all_failures.source_line,
-        all_failures.business_date,
-        all_failures.order_id,
-        all_failures.order_key,
-        all_failures.rule_id,
-        all_failures.field_name,
+        md5(changed_failures.record_id || '|' || changed_failures.rule_id) as error_id,
+        changed_failures.source_system,
+        changed_failures.record_id,
+        changed_failures.load_id,
+        changed_failures.source_file,
+        changed_failures.source_line,
+        changed_failures.business_date,
+        changed_failures.order_id,
+        changed_failures.order_key,
+        changed_failures.rule_id,
+        changed_failures.field_name,
         rules.category,
         rules.severity,
-        all_failures.failed_value,
-        all_failures.message
-    from all_failures
-    inner join rules on all_failures.rule_id = rules.rule_id
+        changed_failures.failed_value,
+        changed_failures.message
+    from changed_failures
+    inner join rules on changed_failures.rule_id = rules.rule_id
     where rules.is_enabled
 )
 

@@ -19,12 +19,37 @@ COMPARED = [
     "marts.rpt_reconciliation_summary",
     "marts.fct_validation_errors",
     "marts.rpt_validation_rules",
+    "marts.rpt_review_queue",
+    "intermediate.int_validation_failures",
     "intermediate.int_pos_orders",
     "intermediate.int_pos_order_line_failures",
     "intermediate.int_oms_order_failures",
     "intermediate.int_order_key_index",
     "intermediate.int_reconciliation_daily",
 ]
+
+
+# Columns that depend on when a build ran, not on the data: left out of the comparison.
+BUILD_TIME_COLUMNS = {"marts.rpt_review_queue": "age_days"}
+
+# The history compares only the findings of recomputed rows, yet its open findings must be
+# exactly the error layer's, and the review queue must list exactly its business-rule findings.
+OPEN_FINDINGS = """
+    select source_system, source_file, source_line, load_id, order_id, rule_id, field_name, failed_value, message
+    from intermediate.int_validation_error_history where resolved_at is null
+"""
+CURRENT_FINDINGS = """
+    select source_system, source_file, source_line, load_id, order_id, rule_id, field_name, failed_value, message
+    from intermediate.int_validation_failures
+"""
+BUSINESS_RULE_KEYS = "select error_key from intermediate.int_validation_error_history where category = 'business_rule'"
+QUEUED_KEYS = "select error_key from marts.rpt_review_queue"
+HISTORY_CHECKS = {
+    "open, not current": f"select count(*) from ({OPEN_FINDINGS} except all {CURRENT_FINDINGS})",  # noqa: S608 - constants
+    "current, not open": f"select count(*) from ({CURRENT_FINDINGS} except all {OPEN_FINDINGS})",  # noqa: S608 - constants
+    "queued, not in history": f"select count(*) from ({QUEUED_KEYS} except all {BUSINESS_RULE_KEYS})",  # noqa: S608 - constants
+    "in history, not queued": f"select count(*) from ({BUSINESS_RULE_KEYS} except all {QUEUED_KEYS})",  # noqa: S608 - constants
+}
 
 
 def build(dbt, db: Path, *args: str) -> None:
@@ -39,9 +64,13 @@ def differences(incremental: Path, full: Path) -> dict[str, tuple[int, int, int]
     con.execute("attach ? as ful (read_only)", [str(full)])
     found = {}
     for name in COMPARED:
+        left_out = BUILD_TIME_COLUMNS.get(name)
+        columns = f"* exclude ({left_out})" if left_out else "*"
+        inc = f"(select {columns} from inc.{name})"  # noqa: S608 - our own table names
+        ful = f"(select {columns} from ful.{name})"  # noqa: S608 - our own table names
         rows = con.execute(f"select count(*) from inc.{name}").fetchone()[0]  # noqa: S608 - our own table names
-        only_inc = con.execute(f"select count(*) from (from inc.{name} except all from ful.{name})").fetchone()[0]  # noqa: S608
-        only_full = con.execute(f"select count(*) from (from ful.{name} except all from inc.{name})").fetchone()[0]  # noqa: S608
+        only_inc = con.execute(f"select count(*) from (from {inc} except all from {ful})").fetchone()[0]  # noqa: S608
+        only_full = con.execute(f"select count(*) from (from {ful} except all from {inc})").fetchone()[0]  # noqa: S608
         found[name] = (rows, only_inc, only_full)
     con.close()
     return found
@@ -63,6 +92,13 @@ def assert_equals_full_refresh(dbt, db: Path, tmp_path: Path, step: str) -> None
     diff = differences(db, full)
     assert all(only_inc == only_full == 0 for _, only_inc, only_full in diff.values()), (step, diff)
     assert diff["marts.fct_order_reconciliation"][0] > 0
+    assert_history_holds_the_current_findings(db, step)
+
+
+def assert_history_holds_the_current_findings(db: Path, step: str) -> None:
+    found = {name: query(db, sql)[0][0] for name, sql in HISTORY_CHECKS.items()}
+    assert found == dict.fromkeys(HISTORY_CHECKS, 0), (step, found)
+    assert query(db, "select count(*) from intermediate.int_validation_failures")[0][0] > 0
 
 
 def assert_scoped_tests_read_what_the_build_changed(dbt, db: Path, tmp_path: Path) -> None:
@@ -156,6 +192,38 @@ def test_incremental_equals_full_refresh_through_late_files_and_corrections(tmp_
     assert first_order.upper() not in orders
     assert removed_key in orders
     assert_equals_full_refresh(dbt, db_path, tmp_path, "corrections")
+
+    # Day 3 repeats a line of day 1 and an OMS order of day 2: the findings of those older,
+    # unchanged files change too (an order, a line number, an OMS order id in several files).
+    copy_day(source, drop, "20261118")
+    pos3_path = drop / "pos" / "pos_orders_20261118.csv"
+    pos3 = pos3_path.read_text()
+    pos3_path.write_text(pos3 + pos_path.read_text().splitlines()[3] + "\n")
+    oms3_path = drop / "oms" / "oms_orders_20261118.csv"
+    oms3_path.write_text(oms3_path.read_text() + oms_path.read_text().splitlines()[1] + "\n")
+    assert ingest(drop)[0] == 0
+    build(dbt, db_path)
+    several = (
+        "select distinct source_file, rule_id, resolved_at is null from intermediate.int_validation_error_history "
+        "where rule_id in ('pos_order_in_several_files', 'oms_order_id_in_several_files') "
+        "and source_file in ('pos/pos_orders_20261116.csv', 'oms/oms_orders_20261117.csv') order by all"
+    )
+    assert query(db_path, several) == [
+        ("oms/oms_orders_20261117.csv", "oms_order_id_in_several_files", True),
+        ("pos/pos_orders_20261116.csv", "pos_order_in_several_files", True),
+    ]
+    assert_equals_full_refresh(dbt, db_path, tmp_path, "repeats")
+
+    # Day 3 corrected without the repeats: the older files' findings resolve themselves.
+    pos3_path.write_text(pos3)
+    oms3_path.write_text(oms3_path.read_text().rsplit("\n", 2)[0] + "\n")
+    assert ingest(drop)[0] == 0
+    build(dbt, db_path)
+    assert query(db_path, several) == [
+        ("oms/oms_orders_20261117.csv", "oms_order_id_in_several_files", False),
+        ("pos/pos_orders_20261116.csv", "pos_order_in_several_files", False),
+    ]
+    assert_equals_full_refresh(dbt, db_path, tmp_path, "repeats corrected")
 
 
 def test_rejected_correction_and_a_new_reference_snapshot(tmp_path, ingest, db_path, dbt):
