@@ -49,11 +49,9 @@
                 {%- endif -%}
             {%- endif -%}
         {%- endfor -%}
-        {%- set complete = failed | length == 0 -%}
-        {%- for name in incremental_models() -%}
-            {%- if name not in done -%}{%- set complete = false -%}{%- endif -%}
-        {%- endfor -%}
-        {%- if complete -%}
+        {#- (a filter, not a flag set inside a loop: Jinja keeps such a set inside the loop) -#}
+        {%- set not_run = incremental_models() | reject('in', done) | list -%}
+        {%- if failed | length == 0 and not_run | length == 0 -%}
             {%- set sql -%}
                 delete from {{ audit_schema() }}.reflected_loads;
                 insert into {{ audit_schema() }}.reflected_loads
