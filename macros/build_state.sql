@@ -96,7 +96,10 @@
         as a literal list of load ids: a view over the raw layer then parses those
         deliveries only, not all of history. date_column (a POS business date) restricts it
         to the business dates of the POS deliveries that mention a changed key: an order
-        table appended day by day then skips the row groups of other days. Deliveries the
+        table appended day by day then skips the row groups of other days. With pos_order
+        among key_kinds, the dates of changed POS deliveries are taken whole, without the key
+        lookup: every order of such a date has a line in the changed file, so all of them
+        are recomputed anyway. Deliveries the
         first part takes whole are left out of that list, and the key part is dropped when
         none is left: the usual daily build then reads its new files without a key lookup.
         date_column without key_column: every row of those business dates (a table kept per
@@ -113,16 +116,25 @@
             {%- set key_loads = key_only_load_ids(indexed_as, key_kinds, file_kinds) -%}
             {%- set key_part = '(' ~ load_column ~ ' in (' ~ key_loads ~ ') and ' ~ key_part ~ ')' -%}
         {%- endif -%}
+        {%- set key_dates = none -%}
         {%- if date_column -%}
-            {%- set key_part = '(' ~ date_column ~ ' in (' ~ key_load_dates(key_kinds) ~ ') and ' ~ key_part ~ ')' -%}
+            {%- set key_dates = key_load_dates(key_kinds) -%}
+            {%- if 'pos_order' in key_kinds -%}
+                {%- set whole_dates = changed_load_dates(['pos_orders']) -%}
+                {%- if whole_dates != 'null' -%}
+                    {%- do parts.append(date_column ~ ' in (' ~ whole_dates ~ ')') -%}
+                    {%- set key_dates = load_ids_outside(key_dates, whole_dates) -%}
+                {%- endif -%}
+            {%- endif -%}
+            {%- set key_part = '(' ~ date_column ~ ' in (' ~ key_dates ~ ') and ' ~ key_part ~ ')' -%}
         {%- endif -%}
-        {%- if key_loads != 'null' -%}
+        {%- if key_loads != 'null' and key_dates != 'null' -%}
             {%- do parts.append(key_part) -%}
         {%- endif -%}
     {%- elif date_column -%}
         {%- do parts.append(date_column ~ ' in (' ~ key_load_dates(key_kinds) ~ ')') -%}
     {%- endif -%}
-    ({{ parts | join(' or ') }})
+    ({{ parts | join(' or ') if parts else 'false' }})
 {%- endmacro %}
 
 {% macro key_load_ids(indexed_as, key_kinds) %}
@@ -145,13 +157,26 @@
 
 {% macro load_ids_outside(load_ids, within) %}
     {#- The ids of the literal list load_ids that are not in the literal list within, as a
-        literal list ("null" when none): the deliveries a key filter still has to read. -#}
+        literal list ("null" when none): the deliveries a key filter still has to read (or
+        the dates, for lists of date literals). -#}
     {%- set skip = within.split(', ') -%}
     {%- set outside = [] -%}
     {%- for load_id in load_ids.split(', ') if load_id != 'null' and load_id not in skip -%}
         {%- do outside.append(load_id) -%}
     {%- endfor -%}
     {{ return(outside | join(', ') if outside else 'null') }}
+{% endmacro %}
+
+{% macro changed_load_dates(file_kinds) %}
+    {#- Literal list of the business dates of the changed deliveries of the given kinds
+        ("null" when none), as SQL date literals. -#}
+    {%- set query -%}
+        select coalesce(string_agg(distinct 'date ' || chr(39) || business_date || chr(39), ', '), 'null')
+        from {{ ref('int_load_changes') }}
+        where file_kind in ('{{ file_kinds | join("', '") }}') and change_kind in ('new', 'superseded')
+            and business_date is not null
+    {%- endset -%}
+    {{ return(database_value(ref('int_load_changes'), query, 'null')) }}
 {% endmacro %}
 
 {% macro key_load_dates(key_kinds) %}
