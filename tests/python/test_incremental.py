@@ -129,6 +129,16 @@ def assert_scoped_tests_read_what_the_build_changed(dbt, db: Path, tmp_path: Pat
     assert "FAIL 1 unique_fct_order_reconciliation_" in daily.stdout
 
 
+def generated_drop(tmp_path: Path, **options: int) -> tuple[Path, Path]:
+    """A generated drop (the source of the days to deliver) and a drop that holds its
+    reference snapshots only; copy_day delivers a day into it."""
+    source = tmp_path / "generated"
+    generate(source, extras=False, **options)
+    drop = tmp_path / "drop"
+    shutil.copytree(source / "reference", drop / "reference")
+    return source, drop
+
+
 def copy_day(source: Path, drop: Path, stamp: str) -> None:
     for kind in ("pos", "oms"):
         target = drop / kind / f"{kind}_orders_{stamp}.csv"
@@ -137,10 +147,7 @@ def copy_day(source: Path, drop: Path, stamp: str) -> None:
 
 
 def test_incremental_equals_full_refresh_through_late_files_and_corrections(tmp_path, ingest, db_path, dbt):
-    source = tmp_path / "generated"
-    generate(source, days=3, orders_per_day=150, seed=5, extras=False)
-    drop = tmp_path / "drop"
-    shutil.copytree(source / "reference", drop / "reference")
+    source, drop = generated_drop(tmp_path, days=3, orders_per_day=150, seed=5)
 
     # Day 1, then day 2 (its OMS file carries day 1's late orders).
     copy_day(source, drop, "20261116")
@@ -194,10 +201,7 @@ def test_incremental_equals_full_refresh_through_late_files_and_corrections(tmp_
 
 
 def test_rejected_correction_and_a_new_reference_snapshot(tmp_path, ingest, db_path, dbt):
-    source = tmp_path / "generated"
-    generate(source, days=2, orders_per_day=100, seed=9, extras=False)
-    drop = tmp_path / "drop"
-    shutil.copytree(source / "reference", drop / "reference")
+    source, drop = generated_drop(tmp_path, days=2, orders_per_day=100, seed=9)
     copy_day(source, drop, "20261116")
     copy_day(source, drop, "20261117")
     assert ingest(drop)[0] == 0
@@ -224,10 +228,7 @@ def test_a_partial_run_and_findings_in_unchanged_files(tmp_path, ingest, db_path
     the new deliveries. Day 2 repeats a line of day 1 and an OMS order of day 1, so findings
     of the unchanged day-1 files change (an order, a line number, an OMS order id in several
     files); a correction of day 2 resolves them."""
-    source = tmp_path / "generated"
-    generate(source, days=2, orders_per_day=60, seed=11, extras=False)
-    drop = tmp_path / "drop"
-    shutil.copytree(source / "reference", drop / "reference")
+    source, drop = generated_drop(tmp_path, days=2, orders_per_day=60, seed=11)
     copy_day(source, drop, "20261116")
     assert ingest(drop)[0] == 0
     build(dbt, db_path)
