@@ -115,15 +115,19 @@ def dbt(dbt_dirs: dict[str, Path]) -> Callable[..., subprocess.CompletedProcess[
 
     dbt re-parses the whole project when the profile changes, and the database path is part
     of the profile; so the file is moved to one session-wide path for the run and back after.
+    Builds run as the daily job does, without the unit tests (their fixtures do not depend on
+    the data); ``unit_tests=True`` runs them too, as a developer's plain ``dbt build`` does.
     """
 
-    def run(db: Path, *args: str, project_dir: Path = PROJECT_ROOT) -> subprocess.CompletedProcess[str]:
+    def run(
+        db: Path, *args: str, project_dir: Path = PROJECT_ROOT, unit_tests: bool = False
+    ) -> subprocess.CompletedProcess[str]:
         fixed = dbt_dirs["db"]
         for suffix in ("", ".wal"):
             if Path(f"{db}{suffix}").exists():
                 os.replace(f"{db}{suffix}", f"{fixed}{suffix}")
         try:
-            return _run_dbt(fixed, args, project_dir, dbt_dirs)
+            return _run_dbt(fixed, args, project_dir, dbt_dirs, unit_tests=unit_tests)
         finally:
             for suffix in ("", ".wal"):
                 if Path(f"{fixed}{suffix}").exists():
@@ -133,10 +137,11 @@ def dbt(dbt_dirs: dict[str, Path]) -> Callable[..., subprocess.CompletedProcess[
 
 
 def _run_dbt(
-    db: Path, args: tuple[str, ...], project_dir: Path, dbt_dirs: dict[str, Path]
+    db: Path, args: tuple[str, ...], project_dir: Path, dbt_dirs: dict[str, Path], unit_tests: bool = False
 ) -> subprocess.CompletedProcess[str]:
     env = {
-        **os.environ,
+        **{name: value for name, value in os.environ.items() if name != "DBT_EXCLUDE_RESOURCE_TYPES"},
+        **({} if unit_tests else {"DBT_EXCLUDE_RESOURCE_TYPES": "unit_test"}),
         "RECON_DB_PATH": str(db),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         # Test builds never overwrite a developer's BI export (data/bi).

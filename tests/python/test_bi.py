@@ -83,6 +83,7 @@ def run_dbt(project: Path, db: Path, bi_dir: Path, *args: str) -> subprocess.Com
         "RECON_DB_PATH": str(db),
         "RECON_BI_DIR": str(bi_dir),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DBT_EXCLUDE_RESOURCE_TYPES": "unit_test",  # as the daily job runs
     }
     target = db.parent / "dbt-target"  # beside the test's database, never in the project
     command = [str(DBT), *args, "--project-dir", str(project), "--profiles-dir", str(project)]

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import FIXTURES, copy_project, oms_file, pos_file, query, query_dicts, write_files
+import yaml
+from conftest import FIXTURES, PROJECT_ROOT, copy_project, oms_file, pos_file, query, query_dicts, write_files
 
 from recon_tools.generate_drop import generate
 
@@ -19,6 +20,14 @@ def build_ok(dbt, db: Path, **kwargs) -> str:
     result = dbt(db, "build", **kwargs)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     return result.stdout
+
+
+def unit_test_count() -> int:
+    """The unit tests the project defines (in the models' YAML files)."""
+    return sum(
+        len(yaml.safe_load(path.read_text()).get("unit_tests") or [])
+        for path in (PROJECT_ROOT / "models").rglob("*.yml")
+    )
 
 
 def recon(db: Path) -> dict[str, dict[str, object]]:
@@ -45,7 +54,10 @@ def test_contract_example_then_a_late_oms_file(tmp_path, ingest, db_path, dbt):
         },
     )
     assert ingest(drop)[0] == 0
-    build_ok(dbt, db_path)
+    # A developer's plain `dbt build` runs the unit tests too (the daily job leaves them out).
+    output = build_ok(dbt, db_path, unit_tests=True)
+    finished = next(line for line in output.splitlines() if "Finished running" in line)
+    assert f" {unit_test_count()} unit tests" in finished, finished
 
     orders = recon(db_path)
     assert {k: v["recon_status"] for k, v in orders.items()} == {
