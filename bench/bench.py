@@ -7,8 +7,10 @@ Generates a contract-conforming drop (``recon_tools.generate_drop``), then runs 
 files, one process per phase, each on a new database:
 
   floor      DuckDB alone: read the POS and OMS files as text, answer the presence question
-  project    ``python -m loaders ingest --from DIR`` then ``dbt build`` (tests included),
-             from the project root, exactly as a user runs them
+  project    ``python -m loaders ingest --from DIR`` then ``dbt build --exclude-resource-type
+             unit_test`` (every data test included), from the project root, exactly as the
+             daily job runs them; the unit tests, which do not read the data, are timed
+             on their own after it (``dbt test --resource-type unit_test``), outside the total
   datacompy  ``datacompy.PandasCompare`` of POS orders against OMS POS-channel rows
   pandas     a plain pandas merge script
 
@@ -42,6 +44,9 @@ START_DATE = "2026-11-16"  # the generator's default first business date
 MISSING_SQL = "select count(*) from marts.fct_order_reconciliation where recon_status = 'missing_in_oms'"
 ORDERS_SQL = "select count(*) from marts.fct_order_reconciliation"
 PEER_NAMES = ("datacompy", "pandas")
+# The daily job's build: every data test, not the unit tests (fixed fixtures, run in CI).
+DAILY_BUILD_OPTIONS = ("--exclude-resource-type", "unit_test")
+UNIT_TESTS_PHASE = "project: unit tests (apart)"
 
 
 @dataclass
@@ -354,7 +359,15 @@ class Bench:
     def build(self, label: str) -> Phase:
         phase = run_measured(
             f"{label}: build",
-            [self.dbt, "build", "--target-path", str(self.target), "--log-path", str(self.work / "dbt-logs")],
+            [
+                self.dbt,
+                "build",
+                *DAILY_BUILD_OPTIONS,
+                "--target-path",
+                str(self.target),
+                "--log-path",
+                str(self.work / "dbt-logs"),
+            ],
             cwd=self.project,
             env=self.env(),
             log=self.logs / f"{label}-build.log",
@@ -407,6 +420,31 @@ class Bench:
         self.phases.update({"project: ingest": ingest, "project: build": build, "project: total": total})
         self.info["slowest_nodes"] = slowest_nodes(self.target / "run_results.json")
         self.info["db_size_bytes"] = db_size(self.project_db)
+        self.run_unit_tests()
+
+    def run_unit_tests(self) -> None:
+        """The unit tests, timed apart: CI and a developer's plain ``dbt build`` run them, the daily job not."""
+        print("  project: unit tests (not in the daily job) ...", flush=True)
+        phase = run_measured(
+            UNIT_TESTS_PHASE,
+            [
+                self.dbt,
+                "test",
+                "--resource-type",
+                "unit_test",
+                "--target-path",
+                str(self.target),
+                "--log-path",
+                str(self.work / "dbt-logs"),
+            ],
+            cwd=self.project,
+            env=self.env(),
+            log=self.logs / "unit-tests.log",
+        )
+        if not phase.ok:
+            self.failures.append(f"unit tests exited {phase.exit_code}")
+            print(f"  unit tests FAILED (exit {phase.exit_code}):\n{tail(phase.log, 25)}")
+        self.phases[UNIT_TESTS_PHASE] = phase
 
     def run_incremental(self, first_days: int, extra_days: int, first: Phase) -> dict[str, Any]:
         days: list[dict[str, Any]] = [
