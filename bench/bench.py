@@ -356,22 +356,18 @@ class Bench:
             print(f"  {label}: ingest FAILED (exit {phase.exit_code}):\n{tail(phase.log)}")
         return phase
 
-    def build(self, label: str) -> Phase:
-        phase = run_measured(
-            f"{label}: build",
-            [
-                self.dbt,
-                "build",
-                *DAILY_BUILD_OPTIONS,
-                "--target-path",
-                str(self.target),
-                "--log-path",
-                str(self.work / "dbt-logs"),
-            ],
+    def dbt_command(self, name: str, log: str, *args: str) -> Phase:
+        """One measured dbt command, from the project root, with the bench's target and log paths."""
+        return run_measured(
+            name,
+            [self.dbt, *args, "--target-path", str(self.target), "--log-path", str(self.work / "dbt-logs")],
             cwd=self.project,
             env=self.env(),
-            log=self.logs / f"{label}-build.log",
+            log=self.logs / log,
         )
+
+    def build(self, label: str) -> Phase:
+        phase = self.dbt_command(f"{label}: build", f"{label}-build.log", "build", *DAILY_BUILD_OPTIONS)
         if not phase.ok:
             self.failures.append(f"{label}: dbt build exited {phase.exit_code}")
             print(f"  {label}: dbt build FAILED (exit {phase.exit_code}):\n{tail(phase.log, 25)}")
@@ -386,13 +382,7 @@ class Bench:
         """``dbt parse`` into the bench's target path, untimed, so builds use partial parsing as a deployed job does."""
         if self.args.cold_parse:
             return
-        phase = run_measured(
-            "dbt parse",
-            [self.dbt, "parse", "--target-path", str(self.target), "--log-path", str(self.work / "dbt-logs")],
-            cwd=self.project,
-            env=self.env(),
-            log=self.logs / "dbt-parse.log",
-        )
+        phase = self.dbt_command("dbt parse", "dbt-parse.log", "parse")
         self.info["dbt_parse_seconds"] = round(phase.seconds, 2)
         print(f"  dbt parse (warm-up, not counted) {phase.seconds:.1f} s")
         if not phase.ok:
@@ -425,22 +415,7 @@ class Bench:
     def run_unit_tests(self) -> None:
         """The unit tests, timed apart: CI and a developer's plain ``dbt build`` run them, the daily job not."""
         print("  project: unit tests (not in the daily job) ...", flush=True)
-        phase = run_measured(
-            UNIT_TESTS_PHASE,
-            [
-                self.dbt,
-                "test",
-                "--resource-type",
-                "unit_test",
-                "--target-path",
-                str(self.target),
-                "--log-path",
-                str(self.work / "dbt-logs"),
-            ],
-            cwd=self.project,
-            env=self.env(),
-            log=self.logs / "unit-tests.log",
-        )
+        phase = self.dbt_command(UNIT_TESTS_PHASE, "unit-tests.log", "test", "--resource-type", "unit_test")
         if not phase.ok:
             self.failures.append(f"unit tests exited {phase.exit_code}")
             print(f"  unit tests FAILED (exit {phase.exit_code}):\n{tail(phase.log, 25)}")
