@@ -2,8 +2,8 @@
 
 Reads ``target/manifest.json`` and ``target/catalog.json`` (written by ``dbt docs
 generate``) and checks that every model, source, seed, macro, generic test and
-column has a description, and that every model has a primary-key test (``unique``
-and ``not_null`` on one column, or ``unique_combination_of_columns``). The catalog
+column has a description, and that every model has a primary-key test (``primary_key``,
+or ``unique`` and ``not_null`` on one column, or ``unique_combination_of_columns``). The catalog
 lists the columns the relations really have, so a column added to SQL but not to
 YAML counts as undocumented. Prints the figures and the gaps; exits 1 below 100%.
 """
@@ -85,7 +85,7 @@ def measure(manifest: dict, catalog: dict) -> dict[str, Coverage]:
         if not attached:
             continue
         column = (node.get("column_name") or "").lower()
-        if test_name in ("unique", "not_null") and column:
+        if test_name in ("unique", "not_null", "primary_key") and column:
             keys.setdefault(attached, set()).add(f"{test_name}:{column}")
         elif test_name == "unique_combination_of_columns":
             keys.setdefault(attached, set()).add("combination")
@@ -95,7 +95,8 @@ def measure(manifest: dict, catalog: dict) -> dict[str, Coverage]:
         found = keys.get(unique_id, set())
         columns = {entry.split(":", 1)[1] for entry in found if ":" in entry}
         has_key = "combination" in found or any(
-            f"unique:{column}" in found and f"not_null:{column}" in found for column in columns
+            f"primary_key:{column}" in found or (f"unique:{column}" in found and f"not_null:{column}" in found)
+            for column in columns
         )
         result["primary keys"].count(has_key, f"model {node['name']} has no primary-key test")
     return result

@@ -111,11 +111,11 @@ def assert_scoped_tests_read_what_the_build_changed(dbt, db: Path, tmp_path: Pat
         "insert into marts.fct_order_reconciliation select * replace (date '2026-11-10' as business_date) "
         "from marts.fct_order_reconciliation where business_date = '2026-11-16' limit 1",
     )
-    selected = ("--select", "fct_order_reconciliation,test_name:unique", "every_pos_order_is_reconciled_once")
+    selected = ("--select", "fct_order_reconciliation,test_name:primary_key", "every_pos_order_is_reconciled_once")
     assert dbt(tampered, "test", *selected).returncode == 0
     full = dbt(tampered, "test", *selected, "--vars", "{check_all_history: true}")
     assert full.returncode == 1, full.stdout[-3000:]
-    assert "FAIL 1 unique_fct_order_reconciliation_" in full.stdout
+    assert "FAIL 1 primary_key_fct_order_reconciliation_" in full.stdout
     assert "FAIL 1 every_pos_order_is_reconciled_once" in full.stdout
     # A doubled order of day 2 is in scope: the daily tests catch it.
     con = duckdb.connect(str(tampered))
@@ -126,7 +126,17 @@ def assert_scoped_tests_read_what_the_build_changed(dbt, db: Path, tmp_path: Pat
     con.close()
     daily = dbt(tampered, "test", *selected)
     assert daily.returncode == 1
-    assert "FAIL 1 unique_fct_order_reconciliation_" in daily.stdout
+    assert "FAIL 1 primary_key_fct_order_reconciliation_" in daily.stdout
+    # The same key test fails on a null key (int_pos_orders has no not-null constraint).
+    nulled = changed_copy(
+        db,
+        tmp_path / "nulled.duckdb",
+        "update intermediate.int_pos_orders set order_key = null where order_key = "
+        "(select min(order_key) from intermediate.int_pos_orders where business_date = '2026-11-17')",
+    )
+    keyed = dbt(nulled, "test", "--select", "int_pos_orders,test_name:primary_key")
+    assert keyed.returncode == 1, keyed.stdout[-3000:]
+    assert "FAIL 1 primary_key_int_pos_orders_" in keyed.stdout
 
 
 def generated_drop(tmp_path: Path, **options: int) -> tuple[Path, Path]:
