@@ -47,8 +47,29 @@ accounted as (
             layer.source_line
         from {{ relation }} as layer
         semi join current_files on layer.load_id = current_files.load_id
-        {% if not loop.last %}union{% endif %}
+        {% if not loop.last %}union all{% endif %}
     {%- endfor %}
+),
+
+-- A raw row is accounted for when some layer holds it: an existence test (a hash join that
+-- stops at the first match), so a row in two layers needs no de-duplication first.
+checked_rows as (
+    select
+        raw_rows.load_id,
+        exists(
+            select 1 from accounted
+            where accounted.load_id = raw_rows.load_id and accounted.source_line = raw_rows.source_line
+        ) as is_accounted
+    from raw_rows
+),
+
+raw_row_counts as (
+    select
+        load_id,
+        count(*) as raw_rows,
+        count(*) filter (where is_accounted) as accounted_rows
+    from checked_rows
+    group by load_id
 ),
 
 per_file as (
@@ -56,12 +77,10 @@ per_file as (
         current_files.load_id,
         current_files.file_name,
         current_files.row_count as manifest_rows,
-        count(raw_rows.source_line) as raw_rows,
-        count(accounted.source_line) as accounted_rows
+        coalesce(raw_row_counts.raw_rows, 0) as raw_rows,
+        coalesce(raw_row_counts.accounted_rows, 0) as accounted_rows
     from current_files
-    left join raw_rows on current_files.load_id = raw_rows.load_id
-    left join accounted on raw_rows.load_id = accounted.load_id and raw_rows.source_line = accounted.source_line
-    group by current_files.load_id, current_files.file_name, current_files.row_count
+    left join raw_row_counts on current_files.load_id = raw_row_counts.load_id
 )
 
 select * from per_file

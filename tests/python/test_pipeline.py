@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import shutil
 from decimal import Decimal
 from pathlib import Path
 
@@ -355,6 +356,21 @@ def test_invariant_tests_fail_when_a_row_is_lost_or_an_order_doubled(tmp_path, i
     drop = FIXTURES / "drops" / "contract_example"
     assert ingest(drop)[0] == 0
     build_ok(dbt, db_path)
+    # A landed line that no layer holds: an error finding keeps it out of the validated layer,
+    # and the finding itself points at another line.
+    unaccounted = tmp_path / "unaccounted.duckdb"
+    shutil.copy(db_path, unaccounted)
+    con = duckdb.connect(str(unaccounted))
+    con.execute(
+        "insert into intermediate.int_validation_failures by name "
+        "select 'POS' as source_system, record_id, load_id, source_line + 1000 as source_line, "
+        "'error' as severity, 'pos_sku_known' as rule_id "
+        "from intermediate.int_pos_order_lines_validated order by record_id limit 1"
+    )
+    con.close()
+    result = dbt(unaccounted, "test", "--select", "every_raw_row_is_validated_or_in_error")
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert "FAIL 1 every_raw_row_is_validated_or_in_error" in result.stdout
     con = duckdb.connect(str(db_path))
     # A landed line lost (the manifest counts it, no layer has it), and an order reconciled twice.
     con.execute("delete from raw.pos_order_lines where _source_line = 3")
