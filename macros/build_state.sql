@@ -171,7 +171,7 @@
     {#- Literal list of the business dates of the changed deliveries of the given kinds
         ("null" when none), as SQL date literals. -#}
     {%- set query -%}
-        select coalesce(string_agg(distinct 'date ' || chr(39) || business_date || chr(39), ', '), 'null')
+        select coalesce(string_agg(distinct {{ date_literal_of('business_date') }}, ', '), 'null')
         from {{ ref('int_load_changes') }}
         where file_kind in ('{{ file_kinds | join("', '") }}') and change_kind in ('new', 'superseded')
             and business_date is not null
@@ -184,13 +184,19 @@
         changed as one of key_kinds ("null" when none): the dates of the orders recomputed. -#}
     {%- set relation = ref('int_changed_key_loads') -%}
     {%- set query -%}
-        select coalesce(string_agg(distinct 'date ' || chr(39) || business_date || chr(39), ', '), 'null')
+        select coalesce(string_agg(distinct {{ date_literal_of('business_date') }}, ', '), 'null')
         from {{ relation }}
         where key_kind = 'pos_order' and changed_key_kind in ('{{ key_kinds | join("', '") }}')
             and business_date is not null
     {%- endset -%}
     {{ return(database_value(relation, query, 'null')) }}
 {% endmacro %}
+
+{% macro date_literal_of(date_expression) %}
+    {#- SQL that renders a date as a SQL date literal (date 'YYYY-MM-DD'): how the change
+        lists hand business dates to the queries they are pasted into. -#}
+    'date ' || chr(39) || {{ date_expression }} || chr(39)
+{%- endmacro %}
 
 {% macro same_day_load_ids(file_kind, indexed_as, key_kinds) %}
     {#- Literal list of the current deliveries of file_kind whose business date is that of a
@@ -240,7 +246,7 @@
         (date '0001-01-01' when nothing was): orders up to it are final. -#}
     {%- set versions = ref('stg_loader__file_versions') -%}
     {%- set query -%}
-        select 'date ' || chr(39) || coalesce(max(business_date), date '0001-01-01') || chr(39)
+        select {{ date_literal_of("coalesce(max(business_date), date '0001-01-01')") }}
         from {{ versions }} where is_purged and file_kind in ('pos_orders', 'oms_orders')
     {%- endset -%}
     {{ return(database_value(versions, query, "date '0001-01-01'")) }}
