@@ -1,5 +1,10 @@
 -- rpt_reconciliation_summary adds up to fct_order_reconciliation, date by date,
--- and matched + missing = POS orders. Returns the dates that do not agree.
+-- and matched + missing = POS orders. Returns the dates that do not agree. Checks
+-- the business dates the build recounted (those int_reconciliation_daily recounts),
+-- every date on a full rebuild and with --vars '{check_all_history: true}'
+-- (scope_condition): the other dates' orders and counts were not written since.
+{%- set dates_in_scope = scope_condition({'key_kinds': ['pos_order', 'oms_source'], 'date_column': 'business_date'}) %}
+{{ scope_dependencies(true) }}
 with
 
 from_mart as (
@@ -9,11 +14,13 @@ from_mart as (
         count(*) filter (where recon_status = 'matched') as matched_orders,
         count(*) filter (where recon_status = 'missing_in_oms') as missing_orders
     from {{ ref('fct_order_reconciliation') }}
+    where {{ dates_in_scope }}
     group by business_date
 ),
 
 summary as (
     select * from {{ ref('rpt_reconciliation_summary') }}
+    where {{ dates_in_scope }}
 ),
 
 compared as (

@@ -127,6 +127,25 @@ def assert_scoped_tests_read_what_the_build_changed(dbt, db: Path, tmp_path: Pat
     daily = dbt(tampered, "test", *selected)
     assert daily.returncode == 1
     assert "FAIL 1 primary_key_fct_order_reconciliation_" in daily.stdout
+    # The summary invariant reads the recounted dates: a summary row for a date no build
+    # recounted since is left to check_all_history; one for day 2 fails the daily test.
+    summary = ("--select", "summary_adds_up_to_the_reconciliation")
+    off = changed_copy(
+        db,
+        tmp_path / "summary_off.duckdb",
+        "insert into marts.rpt_reconciliation_summary select * replace (date '2026-11-10' as business_date) "
+        "from marts.rpt_reconciliation_summary where business_date = '2026-11-17'",
+    )
+    assert dbt(off, "test", *summary).returncode == 0
+    assert dbt(off, "test", *summary, "--vars", "{check_all_history: true}").returncode == 1
+    with duckdb.connect(str(off)) as con:
+        con.execute(
+            "update marts.rpt_reconciliation_summary set matched_orders = matched_orders + 1 "
+            "where business_date = '2026-11-17'"
+        )
+    recounted = dbt(off, "test", *summary)
+    assert recounted.returncode == 1, recounted.stdout[-3000:]
+    assert "FAIL 1 summary_adds_up_to_the_reconciliation" in recounted.stdout
     # The same key test fails on a null key (int_pos_orders has no not-null constraint).
     nulled = changed_copy(
         db,
