@@ -93,6 +93,14 @@ def query(db: Path, sql: str, params: list[object] | None = None) -> list[tuple]
         con.close()
 
 
+def changed_copy(db: Path, copy: Path, sql: str) -> Path:
+    """A copy of a built database with one statement applied to it."""
+    shutil.copy(db, copy)
+    with duckdb.connect(str(copy)) as con:
+        con.execute(sql)
+    return copy
+
+
 def query_dicts(db: Path, sql: str) -> list[dict[str, object]]:
     con = duckdb.connect(str(db), read_only=True)
     try:

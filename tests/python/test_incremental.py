@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import query
+from conftest import changed_copy, query
 
 from recon_tools.generate_drop import generate
 
@@ -74,14 +74,6 @@ def differences(incremental: Path, full: Path) -> dict[str, tuple[int, int, int]
         found[name] = (rows, only_inc, only_full)
     con.close()
     return found
-
-
-def changed_copy(db: Path, copy: Path, sql: str) -> Path:
-    """A copy of a built database with one statement applied to it."""
-    shutil.copy(db, copy)
-    with duckdb.connect(str(copy)) as con:
-        con.execute(sql)
-    return copy
 
 
 def assert_equals_full_refresh(dbt, db: Path, tmp_path: Path, step: str) -> None:

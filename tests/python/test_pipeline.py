@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import csv
-import shutil
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
 import yaml
-from conftest import FIXTURES, PROJECT_ROOT, copy_project, oms_file, pos_file, query, query_dicts, write_files
+from conftest import (
+    FIXTURES,
+    PROJECT_ROOT,
+    changed_copy,
+    copy_project,
+    oms_file,
+    pos_file,
+    query,
+    query_dicts,
+    write_files,
+)
 
 from recon_tools.generate_drop import generate
 
@@ -358,16 +367,14 @@ def test_invariant_tests_fail_when_a_row_is_lost_or_an_order_doubled(tmp_path, i
     build_ok(dbt, db_path)
     # A landed line that no layer holds: an error finding keeps it out of the validated layer,
     # and the finding itself points at another line.
-    unaccounted = tmp_path / "unaccounted.duckdb"
-    shutil.copy(db_path, unaccounted)
-    con = duckdb.connect(str(unaccounted))
-    con.execute(
+    unaccounted = changed_copy(
+        db_path,
+        tmp_path / "unaccounted.duckdb",
         "insert into intermediate.int_validation_failures by name "
         "select 'POS' as source_system, record_id, load_id, source_line + 1000 as source_line, "
         "'error' as severity, 'pos_sku_known' as rule_id "
-        "from intermediate.int_pos_order_lines_validated order by record_id limit 1"
+        "from intermediate.int_pos_order_lines_validated order by record_id limit 1",
     )
-    con.close()
     result = dbt(unaccounted, "test", "--select", "every_raw_row_is_validated_or_in_error")
     assert result.returncode == 1, result.stdout[-3000:]
     assert "FAIL 1 every_raw_row_is_validated_or_in_error" in result.stdout
