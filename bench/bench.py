@@ -497,17 +497,17 @@ class Bench:
         saved = self.logs / "run_results"
         last_day = saved / f"day{first_days + extra_days}.json"
         growth = node_growth(saved / "project.json", last_day)
-        if growth:
-            print("  5 nodes that grew the most, first load -> last day:")
-            for node in growth:
-                print(f"    {node['first']:8.2f} s -> {node['last']:8.2f} s  {node['node']}")
         # The first load is a full build, which skips the change lists: growth from the first
         # incremental day is what grows with history.
         history = node_growth(saved / f"day{first_days + 1}.json", last_day) if extra_days > 1 else []
-        if history:
-            print(f"  5 nodes that grew the most, day {first_days + 1} (the first incremental day) -> last day:")
-            for node in history:
-                print(f"    {node['first']:8.2f} s -> {node['last']:8.2f} s  {node['node']}")
+        for title, nodes in (
+            ("first load -> last day", growth),
+            (f"day {first_days + 1} (the first incremental day) -> last day", history),
+        ):
+            if nodes:
+                print(f"  5 nodes that grew the most, {title}:")
+                for node in nodes:
+                    print(f"    {node['first']:8.2f} s -> {node['last']:8.2f} s  {node['node']}")
         return {
             "days": days,
             "last_over_first": ratio,

@@ -3,8 +3,8 @@
 -- the business dates the build recounted (those int_reconciliation_daily recounts),
 -- every date on a full rebuild and with --vars '{check_all_history: true}'
 -- (scope_condition): the other dates' orders and counts were not written since.
-{%- set dates_in_scope = scope_condition({'key_kinds': ['pos_order', 'oms_source'], 'date_column': 'business_date'}) %}
-{{ scope_dependencies(true) }}
+{%- set scope = {'key_kinds': ['pos_order', 'oms_source'], 'date_column': 'business_date'} %}
+{{ scope_dependencies(scope) }}
 with
 
 from_mart as (
@@ -13,14 +13,12 @@ from_mart as (
         count(*) as pos_orders,
         count(*) filter (where recon_status = 'matched') as matched_orders,
         count(*) filter (where recon_status = 'missing_in_oms') as missing_orders
-    from {{ ref('fct_order_reconciliation') }}
-    where {{ dates_in_scope }}
+    from {{ in_scope(ref('fct_order_reconciliation'), scope) }}
     group by business_date
 ),
 
 summary as (
-    select * from {{ ref('rpt_reconciliation_summary') }}
-    where {{ dates_in_scope }}
+    select * from {{ in_scope(ref('rpt_reconciliation_summary'), scope) }}
 ),
 
 compared as (
