@@ -40,6 +40,7 @@ currencies as (
     select currency_code from {{ ref('currencies') }}
 ),
 
+-- Only the ids that break a rule: joining them back is then a lookup in a few rows.
 id_use_in_file as (
     select
         load_id,
@@ -48,6 +49,7 @@ id_use_in_file as (
     from orders
     where oms_order_id is not null
     group by load_id, oms_order_id
+    having count(*) > 1
 ),
 
 id_use_across_files as (
@@ -57,6 +59,7 @@ id_use_across_files as (
     from orders
     where oms_order_id is not null
     group by oms_order_id
+    having count(distinct load_id) > 1
 ),
 
 joined as (
