@@ -29,15 +29,16 @@
             {{ column }},
             '[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})?'
         )
-            then timezone(
-                'UTC',
-                try_cast(
-                    case
-                        when regexp_matches({{ column }}, '(Z|[+-][0-9]{2}:[0-9]{2})$') then {{ column }}
-                        else {{ column }} || '+00:00'
-                    end as timestamptz
-                )
-            )
+            then
+                {# Once the format matched, a sign six characters from the end can only start
+                    an offset (the time itself is at least eight characters). Only then is the
+                    time-zone-aware cast needed; a plain cast reads no suffix and Z as UTC
+                    at about a fifth of its cost. #}
+                case
+                    when substr({{ column }}, -6, 1) in ('+', '-')
+                        then timezone('UTC', try_cast({{ column }} as timestamptz))
+                    else try_cast({{ column }} as timestamp)
+                end
     end
 {%- endmacro %}
 
