@@ -154,9 +154,9 @@ currencies as (
     select currency_code from {{ ref('currencies') }}
 ),
 
--- Every order's sums, in one streaming aggregate: one order total when the lowest equals
--- the highest. The rarer facts below keep only the orders or lines that break a rule, so
--- that joining them back costs a lookup in a few rows, not in one row per order or line.
+-- Every order's sums, in one aggregate: one order total when the lowest equals the
+-- highest. The facts below keep only the orders or lines that break a rule, so that
+-- joining them back is a lookup in a few rows, not in one row per order or line.
 order_facts as (
     select
         order_key,
