@@ -156,7 +156,8 @@ currencies as (
 
 -- Every order's sums, in one aggregate: one order total when the lowest equals the
 -- highest. The facts below keep only the orders or lines that break a rule, so that
--- joining them back is a lookup in a few rows, not in one row per order or line.
+-- joining them back is a lookup in a few rows, not in one row per order or line. One
+-- distinct count per aggregate: two in one aggregate are joined on every order first.
 order_facts as (
     select
         order_key,
