@@ -93,11 +93,17 @@ def query(db: Path, sql: str, params: list[object] | None = None) -> list[tuple]
         con.close()
 
 
+def execute(db: Path, *statements: str) -> None:
+    """Apply statements to a database in place (a test tampering with what a build wrote)."""
+    with duckdb.connect(str(db)) as con:
+        for statement in statements:
+            con.execute(statement)
+
+
 def changed_copy(db: Path, copy: Path, sql: str) -> Path:
     """A copy of a built database with one statement applied to it."""
     shutil.copy(db, copy)
-    with duckdb.connect(str(copy)) as con:
-        con.execute(sql)
+    execute(copy, sql)
     return copy
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import changed_copy, query
+from conftest import changed_copy, execute, query
 
 from recon_tools.generate_drop import generate
 
@@ -110,12 +110,11 @@ def assert_scoped_tests_read_what_the_build_changed(dbt, db: Path, tmp_path: Pat
     assert "FAIL 1 primary_key_fct_order_reconciliation_" in full.stdout
     assert "FAIL 1 every_pos_order_is_reconciled_once" in full.stdout
     # A doubled order of day 2 is in scope: the daily tests catch it.
-    con = duckdb.connect(str(tampered))
-    con.execute(
+    execute(
+        tampered,
         "insert into marts.fct_order_reconciliation select * from marts.fct_order_reconciliation "
-        "where business_date = '2026-11-17' limit 1"
+        "where business_date = '2026-11-17' limit 1",
     )
-    con.close()
     daily = dbt(tampered, "test", *selected)
     assert daily.returncode == 1
     assert "FAIL 1 primary_key_fct_order_reconciliation_" in daily.stdout
@@ -130,11 +129,11 @@ def assert_scoped_tests_read_what_the_build_changed(dbt, db: Path, tmp_path: Pat
     )
     assert dbt(off, "test", *summary).returncode == 0
     assert dbt(off, "test", *summary, "--vars", "{check_all_history: true}").returncode == 1
-    with duckdb.connect(str(off)) as con:
-        con.execute(
-            "update marts.rpt_reconciliation_summary set matched_orders = matched_orders + 1 "
-            "where business_date = '2026-11-17'"
-        )
+    execute(
+        off,
+        "update marts.rpt_reconciliation_summary set matched_orders = matched_orders + 1 "
+        "where business_date = '2026-11-17'",
+    )
     recounted = dbt(off, "test", *summary)
     assert recounted.returncode == 1, recounted.stdout[-3000:]
     assert "FAIL 1 summary_adds_up_to_the_reconciliation" in recounted.stdout

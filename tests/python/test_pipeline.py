@@ -6,7 +6,6 @@ import csv
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 import yaml
 from conftest import (
@@ -14,6 +13,7 @@ from conftest import (
     PROJECT_ROOT,
     changed_copy,
     copy_project,
+    execute,
     oms_file,
     pos_file,
     query,
@@ -378,11 +378,12 @@ def test_invariant_tests_fail_when_a_row_is_lost_or_an_order_doubled(tmp_path, i
     result = dbt(unaccounted, "test", "--select", "every_raw_row_is_validated_or_in_error")
     assert result.returncode == 1, result.stdout[-3000:]
     assert "FAIL 1 every_raw_row_is_validated_or_in_error" in result.stdout
-    con = duckdb.connect(str(db_path))
     # A landed line lost (the manifest counts it, no layer has it), and an order reconciled twice.
-    con.execute("delete from raw.pos_order_lines where _source_line = 3")
-    con.execute("insert into marts.fct_order_reconciliation select * from marts.fct_order_reconciliation limit 1")
-    con.close()
+    execute(
+        db_path,
+        "delete from raw.pos_order_lines where _source_line = 3",
+        "insert into marts.fct_order_reconciliation select * from marts.fct_order_reconciliation limit 1",
+    )
     result = dbt(
         db_path, "test", "--select", "every_raw_row_is_validated_or_in_error every_pos_order_is_reconciled_once"
     )
