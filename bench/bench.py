@@ -1,7 +1,7 @@
 """Reconciliation throughput: DuckDB alone, the project end to end, and what a user would otherwise pick.
 
     python bench/bench.py [--orders 200000] [--days 1] [--memory-limit 4GB] [--keep DIR]
-                          [--skip-peers] [--incremental-days K]
+                          [--skip-peers] [--incremental-days K] [--rounds N]
 
 Generates a contract-conforming drop (``recon_tools.generate_drop``), then runs on the same
 files, one process per phase, each on a new database:
@@ -16,6 +16,8 @@ files, one process per phase, each on a new database:
 
 and prints for each phase its seconds, input rows per second, peak RSS and the number of
 missing orders it found, checked against the project's ``marts.fct_order_reconciliation``.
+``--rounds N`` runs the phases N times in turns, on new databases, and reports each phase's
+median round, so that one slow moment of the machine does not decide a ratio.
 ``--incremental-days K`` then loads and builds K more days one at a time on the project's
 database and compares the last day's time with the first's. See bench/README.md.
 """
@@ -202,6 +204,27 @@ def node_growth(first: Path, last: Path, count: int = 5) -> list[dict[str, Any]]
     return sorted(grown, key=lambda n: n["last"] - n["first"], reverse=True)[:count]
 
 
+def median_round(rounds: list[dict[str, Phase]]) -> dict[str, Phase]:
+    """Each phase's median round by seconds (of an even count, the faster middle one). The
+    project's ingest, build and unit tests come from its median total's round, so that the
+    ingest and the build add up to the total."""
+    chosen: dict[str, Phase] = {}
+    project_round = None
+    for name in rounds[0]:
+        ranked = sorted(
+            (round_phases for round_phases in rounds if name in round_phases), key=lambda r: r[name].seconds
+        )
+        middle = ranked[(len(ranked) - 1) // 2]
+        chosen[name] = middle[name]
+        if name == "project: total":
+            project_round = middle
+    if project_round is not None:
+        for name in chosen:
+            if name.startswith("project"):
+                chosen[name] = project_round[name]
+    return chosen
+
+
 def git_state(project: Path) -> dict[str, Any]:
     try:
         commit = subprocess.run(
@@ -264,13 +287,18 @@ class Bench:
 
     def clean_work(self) -> None:
         """Start from new databases and an empty incoming directory (a kept drop is reused when it matches)."""
-        for path in (self.incoming, self.logs, self.temp, self.target, self.work / "dbt-logs"):
+        for path in (self.incoming, self.logs, self.target, self.work / "dbt-logs"):
             shutil.rmtree(path, ignore_errors=True)
+        self.remove_databases()
+        self.incoming.mkdir(parents=True)
+
+    def remove_databases(self) -> None:
+        """Remove the floor's and the project's databases and DuckDB's spill directory."""
+        shutil.rmtree(self.temp, ignore_errors=True)
         for db in (self.project_db, self.work / "floor.duckdb"):
             for p in (db, db.with_name(db.name + ".wal")):
                 p.unlink(missing_ok=True)
         self.temp.mkdir(parents=True)
-        self.incoming.mkdir(parents=True)
 
     def generate(self, total_days: int) -> None:
         params = {"orders": self.args.orders, "days": total_days, "seed": self.args.seed}
@@ -556,14 +584,25 @@ class Bench:
         if load > 0.5:
             print("  other work is running on this machine: wall seconds will be high; CPU seconds are less affected")
 
-        self.run_floor(rows)
         self.warm_parse()
-        self.run_project(rows)
-        if not args.skip_peers:
-            for name in PEER_NAMES:
-                self.run_peer(name, rows)
+        rounds: list[dict[str, Phase]] = []
+        for number in range(1, args.rounds + 1):
+            if args.rounds > 1:
+                print(f"round {number} of {args.rounds}", flush=True)
+                if number > 1:
+                    self.remove_databases()
+            self.phases = {}
+            self.run_floor(rows)
+            self.run_project(rows)
+            if not args.skip_peers:
+                for name in PEER_NAMES:
+                    self.run_peer(name, rows)
+            rounds.append(self.phases)
+        self.phases = median_round(rounds)
 
         self.print_table()
+        if args.rounds > 1:
+            self.print_rounds(rounds)
         incremental = None
         if extra_days:
             # Day 1's files leave the incoming directory once loaded, the reference snapshots too.
@@ -645,6 +684,38 @@ class Bench:
             for node in self.info["slowest_nodes"]:
                 print(f"  {node['seconds']:8.2f} s  {node['node']}  ({node['status']})")
 
+    def print_rounds(self, rounds: list[dict[str, Phase]]) -> None:
+        """Every round's seconds (CPU seconds) per phase, and the project/floor ratio of each round."""
+        self.info["rounds"] = {
+            name: [
+                {"seconds": round(r[name].seconds, 3), "cpu_seconds": round(r[name].cpu_seconds, 3)}
+                for r in rounds
+                if name in r
+            ]
+            for name in rounds[0]
+        }
+        print(f"\n{len(rounds)} rounds in turns; the table shows each phase's median round:")
+        width = max(len(name) for name in rounds[0])
+        for name in rounds[0]:
+            cells = ", ".join(f"{r[name].seconds:.1f} ({r[name].cpu_seconds:.1f})" for r in rounds if name in r)
+            print(f"  {name:<{width}}  {cells}")
+        paired = [
+            (r["project: total"].seconds / r["floor"].seconds, r["project: total"].cpu_seconds / r["floor"].cpu_seconds)
+            for r in rounds
+            if "floor" in r and "project: total" in r and r["floor"].seconds > 0 and r["floor"].cpu_seconds > 0
+        ]
+        self.info["rounds_project_floor"] = [{"seconds": round(a, 3), "cpu_seconds": round(b, 3)} for a, b in paired]
+        print("  project/floor per round: " + ", ".join(f"{a:.2f}x (CPU {b:.2f}x)" for a, b in paired))
+        # print_table checked the median rounds; every other round must find the same missing orders too.
+        for number, phases in enumerate(rounds, 1):
+            expected = phases["project: total"].missing if "project: total" in phases else None
+            for phase in phases.values():
+                verdict = self.check(phase, expected)
+                if phase is self.phases.get(phase.name) or phase.name.startswith("project"):
+                    continue
+                if phase.ok and verdict.startswith("✗"):
+                    self.failures.append(f"round {number}: {phase.name}: {verdict}")
+
     def write_json(self, incremental: dict[str, Any] | None) -> None:
         RESULTS_DIR.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -708,6 +779,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--skip-peers", action="store_true", help="skip datacompy and pandas")
     parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run the first load's phases N times in turns, on new databases; report each phase's median",
+    )
+    parser.add_argument(
         "--incremental-days", type=int, default=0, metavar="K", help="then ingest and build K more days one at a time"
     )
     parser.add_argument(
@@ -721,8 +799,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--project", type=Path, default=DEFAULT_PROJECT, help="project root (default: this checkout)")
     args = parser.parse_args(argv)
-    if args.orders < 1 or args.days < 1 or args.incremental_days < 0:
-        parser.error("--orders and --days must be >= 1, --incremental-days >= 0")
+    if args.orders < 1 or args.days < 1 or args.incremental_days < 0 or args.rounds < 1:
+        parser.error("--orders, --days and --rounds must be >= 1, --incremental-days >= 0")
     if not (args.project / "dbt_project.yml").exists():
         parser.error(f"{args.project} is not the project root (no dbt_project.yml)")
     if args.keep and (args.keep / "dbt_project.yml").exists():
