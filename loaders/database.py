@@ -12,10 +12,14 @@ from pathlib import Path
 import duckdb
 
 from loaders.contract import FILE_KINDS
-from loaders.errors import DatabaseBusyError
+from loaders.errors import ConfigError, DatabaseBusyError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB_PATH = PROJECT_ROOT / "data" / "recon.duckdb"
+
+# DuckDB names a database after its file (raw.duckdb is "raw"). A file named like one of the
+# project's schemas makes every "raw.table" reference ambiguous to DuckDB and to dbt.
+SCHEMA_NAMES = ("raw", "staging", "intermediate", "marts", "config", "audit")
 
 LINEAGE_COLUMNS = """
     _extra_columns varchar,
@@ -72,6 +76,11 @@ def db_path_from_env(explicit: str | None = None) -> Path:
 
 def connect(path: Path) -> duckdb.DuckDBPyConnection:
     """Open (and create) the database for writing, with a message that names the fix when it is locked."""
+    if path.stem.lower() in SCHEMA_NAMES:
+        raise ConfigError(
+            f"{path}: DuckDB names a database after its file, and '{path.stem}' is one of the "
+            f"project's schemas ({', '.join(SCHEMA_NAMES)}); name the file otherwise, e.g. recon.duckdb"
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         con = duckdb.connect(str(path))

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, OMS_HEADER, POS_HEADER, PROJECT_ROOT, oms_file, pos_file, query, write_files
 
+from loaders.cli import main as loader_main
+
 LINE_1 = "A-1,S001,R1,2026-11-20,2026-11-20T09:14:03,C1,USD,1,SKU-100,2,4.50,0.00,9.00,9.00"
 LINE_2 = "A-2,S001,R1,2026-11-20,2026-11-20T09:15:00,,USD,1,SKU-100,1,4.50,,4.50,4.50"
 OMS_1 = "OMS-1,POS,A-1,S001,C1,CREATED,9.00,USD,2026-11-20T09:14:05"
@@ -412,3 +414,12 @@ def test_an_empty_last_field_is_not_ragged(tmp_path, ingest, db_path):
     )
     assert ingest(drop)[0] == 0
     assert query(db_path, "select oms_order_id, customer_id, _source_line from raw.oms_orders") == [("O-1", None, 2)]
+
+
+@pytest.mark.parametrize("name", ["raw.duckdb", "Marts.duckdb"])
+def test_a_database_file_named_like_a_schema_is_a_clear_error(tmp_path, capsys, name):
+    (tmp_path / "drop").mkdir()
+    code = loader_main(["ingest", "--from", str(tmp_path / "drop"), "--db", str(tmp_path / name)])
+    assert code == 2
+    assert "name the file otherwise, e.g. recon.duckdb" in capsys.readouterr().err
+    assert not (tmp_path / name).exists()
