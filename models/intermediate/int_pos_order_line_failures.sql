@@ -20,7 +20,7 @@ current_loads as (
     {{ current_loads('pos_orders') }}
 ),
 
-lines as (
+lines as {{ lines_cte('pos_orders', 'pos_order', ['pos_order']) }} (
     select all_lines.*
     from {{ ref('stg_pos__order_lines') }} as all_lines
     semi join current_loads on all_lines.load_id = current_loads.load_id
