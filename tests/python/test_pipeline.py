@@ -21,6 +21,7 @@ from conftest import (
     write_files,
 )
 
+from loaders.database import SCHEMA_NAMES
 from recon_tools.generate_drop import generate
 
 pytestmark = pytest.mark.dbt
@@ -68,6 +69,9 @@ def test_contract_example_then_a_late_oms_file(tmp_path, ingest, db_path, dbt):
     output = build_ok(dbt, db_path, unit_tests=True)
     finished = next(line for line in output.splitlines() if "Finished running" in line)
     assert f" {unit_test_count()} unit tests" in finished, finished
+    # The loader refuses a database file named like a schema; its list is every schema a build makes.
+    schemas = query(db_path, "select schema_name from duckdb_schemas() where database_name = current_database()")
+    assert {name for (name,) in schemas} - {"main"} == set(SCHEMA_NAMES)
 
     orders = recon(db_path)
     assert {k: v["recon_status"] for k, v in orders.items()} == {
