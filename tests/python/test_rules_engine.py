@@ -271,6 +271,13 @@ def test_each_rule_fails_its_case_and_passes_clean_records(tmp_path, ingest, db_
             (select * from intermediate.int_pos_order_line_failures except all select * from main.held_lines))""",
     ) == [(0,)]
 
+    # A value the macro does not know stops the run before any model is built, naming the
+    # values it takes: a typo must not silently fall back to one of the two plans.
+    result = dbt(db_path, "run", "-s", "int_pos_order_line_failures", "--vars", "{check_lines: held}")
+    assert result.returncode == 2, result.stdout[-4000:]
+    assert "var check_lines is 'held': use auto, materialized or not materialized" in result.stdout
+    assert "int_pos_order_line_failures" in result.stdout and "OK created" not in result.stdout
+
 
 def pos_day(day: str, *bad_lines: str) -> str:
     """A POS file of 2026-11-<day>: the given lines, then 50 clean orders (an error rate under the alert's)."""
