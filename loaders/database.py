@@ -81,6 +81,14 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
             f"{path}: DuckDB names a database after its file, and '{path.stem}' is one of the "
             f"project's schemas ({', '.join(SCHEMA_NAMES)}); name the file otherwise, e.g. recon.duckdb"
         )
+    memory_limit = os.environ.get("RECON_DUCKDB_MEMORY_LIMIT", "80%")
+    try:
+        # Checked on a throwaway in-memory database, so a bad value creates no file.
+        duckdb.connect(":memory:").execute("set memory_limit = ?", [memory_limit]).close()
+    except duckdb.Error as exc:
+        raise ConfigError(
+            f"RECON_DUCKDB_MEMORY_LIMIT={memory_limit!r} is not a size DuckDB takes ({exc}); use e.g. 4GB, 500MB or 80%"
+        ) from exc
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         con = duckdb.connect(str(path))
@@ -93,7 +101,7 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
         raise
     con.execute("set TimeZone = 'UTC'")
     # The same memory cap and spill directory as the dbt profile (profiles.yml).
-    con.execute("set memory_limit = ?", [os.environ.get("RECON_DUCKDB_MEMORY_LIMIT", "80%")])
+    con.execute("set memory_limit = ?", [memory_limit])
     temp_dir = os.environ.get("RECON_DUCKDB_TEMP_DIR") or str(PROJECT_ROOT / "data" / "tmp")
     con.execute("set temp_directory = ?", [temp_dir])
     return con

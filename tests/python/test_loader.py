@@ -423,3 +423,20 @@ def test_a_database_file_named_like_a_schema_is_a_clear_error(tmp_path, capsys, 
     assert code == 2
     assert "name the file otherwise, e.g. recon.duckdb" in capsys.readouterr().err
     assert not (tmp_path / name).exists()
+
+
+def test_a_memory_limit_duckdb_cannot_read_is_a_clear_error(tmp_path, capsys, monkeypatch):
+    """A typo in RECON_DUCKDB_MEMORY_LIMIT stops the loader with exit 2, naming the variable,
+    before it creates the database; a valid size lands the files."""
+    drop = write_files(
+        tmp_path / "drop",
+        {"pos/pos_orders_20261120.csv": pos_file("A-1,S1,R1,2026-11-20,x,,USD,1,P1,1,4.50,,4.50,4.50")},
+    )
+    db = tmp_path / "recon.duckdb"
+    monkeypatch.setenv("RECON_DUCKDB_MEMORY_LIMIT", "4XB")
+    assert loader_main(["ingest", "--from", str(drop), "--db", str(db)]) == 2
+    assert "RECON_DUCKDB_MEMORY_LIMIT='4XB' is not a size DuckDB takes" in capsys.readouterr().err
+    assert not db.exists()
+    monkeypatch.setenv("RECON_DUCKDB_MEMORY_LIMIT", "500MB")
+    assert loader_main(["ingest", "--from", str(drop), "--db", str(db)]) == 0
+    assert query(db, "select order_id from raw.pos_order_lines") == [("A-1",)]
