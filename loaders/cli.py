@@ -167,7 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         source = open_source(args.location, **{k: v for k, v in options.items() if v is not None})
-        report = ingest(source, db_path, on_file=on_file)
+        report = ingest(source, db_path, on_file=on_file, progress=bool(options["progress"]))
     except LoaderError as exc:
         if args.json:
             print(json.dumps({"ok": False, "error": str(exc), "exit_code": exc.exit_code}))

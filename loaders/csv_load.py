@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,18 +63,22 @@ class LoadResult:
     rows: int
 
 
-def digest(path: Path) -> FileDigest:
-    """SHA-256, size and line count in one streaming pass (hashlib and bytes.count run in C)."""
+def digest(path: Path, on_bytes: Callable[[int, int], None] | None = None) -> FileDigest:
+    """SHA-256, size and line count in one streaming pass (hashlib and bytes.count run in C).
+    on_bytes(done, total) hears of each chunk read, for a progress line."""
     sha = hashlib.sha256()
     size = 0
     newlines = 0
     tail = b""
+    total = path.stat().st_size
     with path.open("rb") as handle:
         while chunk := handle.read(CHUNK):
             sha.update(chunk)
             size += len(chunk)
             newlines += chunk.count(b"\n")
             tail = (tail + chunk)[-4096:]
+            if on_bytes:
+                on_bytes(size, total)
     line_count = newlines + (1 if tail and not tail.endswith(b"\n") else 0)
     stripped = tail.rstrip(b"\r\n")
     trailing = tail[len(stripped) :].count(b"\n") - 1 if tail.endswith(b"\n") else 0
@@ -126,13 +131,16 @@ def land_rows(
     source_file: str,
     load_id: int,
     loaded_at: object,
+    on_step: Callable[[str], None] | None = None,
 ) -> LoadResult:
     """Insert every record of the file into its raw table, inside the caller's transaction.
 
     Each row carries its source file, its line number (the header is line 1),
     the file's SHA-256, the load id and the load time. Unknown columns are kept
-    as a JSON object in ``_extra_columns``.
+    as a JSON object in ``_extra_columns``. on_step hears the name of each step
+    (reading, landing), for a progress line.
     """
+    step = on_step or (lambda _name: None)
     width = len(header.positions)
     select_list = []
     for name in kind.known_columns:
@@ -157,11 +165,13 @@ def land_rows(
     insert_columns = ", ".join(f'"{name}"' for name in kind.known_columns)
     for parallel in (True, False):
         try:
+            step("reading")
             con.execute(
                 f"create or replace temp table {LANDING_TABLE} as select * from read_csv("  # noqa: S608 - constants
                 f"?, {READ_OPTIONS}, parallel = {str(parallel).lower()}, columns = {_columns_struct(width + 1)})",
                 [str(path)],
             )
+            step("landing")
             con.execute(
                 f"insert into raw.{kind.raw_table} ({insert_columns}, _extra_columns, _source_file, _source_line, "  # noqa: S608 - identifiers are the contract's own constants
                 "_file_sha256, _load_id, _loaded_at) "

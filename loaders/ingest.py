@@ -16,6 +16,7 @@ from loaders import csv_load, manifest
 from loaders.contract import REFERENCE_KINDS, Classified, classify
 from loaders.database import connect, ensure_raw_layer
 from loaders.errors import FileNotReady, FileRejected, LoaderError
+from loaders.progress import FileProgress, track_statements
 from loaders.sources.base import DropEntry, DropSource
 
 # Outcomes that make the run exit non-zero.
@@ -85,11 +86,13 @@ def ingest(
     db_path: Path,
     *,
     on_file: Callable[[FileOutcome], None] | None = None,
+    progress: bool = False,
 ) -> IngestReport:
     """Land every new file of ``source`` into the raw layer of ``db_path``.
 
     Each file commits alone (rows, manifest entry and log event together), so
-    a bad file never blocks or half-writes the others.
+    a bad file never blocks or half-writes the others. progress: show the file
+    at work on stderr (a terminal) while it takes longer than a second.
     """
     started = time.perf_counter()
     run_id = manifest.new_run_id()
@@ -102,6 +105,8 @@ def ingest(
 
     con = connect(db_path)
     try:
+        if progress:
+            track_statements(con)
         ensure_raw_layer(con)
         manifest.log_event(con, run_id, "run_started", detail=source.uri)
         try:
@@ -122,7 +127,7 @@ def ingest(
                 data_files.append((entry, classified))
         for entry, classified in sorted(data_files, key=_sort_key):
             try:
-                emit(_ingest_one(con, source, entry, classified, run_id))
+                emit(_ingest_one(con, source, entry, classified, run_id, progress=progress))
             except LoaderError as exc:
                 # The source failed for good (e.g. the server went away): what committed stays.
                 manifest.log_event(con, run_id, "run_failed", file_name=entry.relpath, detail=str(exc))
@@ -148,6 +153,8 @@ def _ingest_one(
     entry: DropEntry,
     classified: Classified,
     run_id: str,
+    *,
+    progress: bool = False,
 ) -> FileOutcome:
     kind = classified.kind
     if kind is None:  # pragma: no cover - the caller passes data files only
@@ -167,7 +174,8 @@ def _ingest_one(
 
     manifest.log_event(con, run_id, "file_discovered", file_name=entry.relpath, detail=f"{entry.size} bytes")
     try:
-        with source.fetch(entry) as path:
+        # The progress line starts once the file is here: a download draws its own bar.
+        with source.fetch(entry) as path, FileProgress(entry.relpath, con, enabled=progress) as shown:
             if source.trust_size_and_mtime:  # a remote source: the file was just downloaded
                 manifest.log_event(
                     con,
@@ -177,7 +185,8 @@ def _ingest_one(
                     seconds=time.perf_counter() - started,
                     detail=f"{entry.size} bytes from {source.uri}",
                 )
-            file_digest = csv_load.digest(path)
+            shown.step("hashing")
+            file_digest = csv_load.digest(path, on_bytes=shown.advance)
             if prior is not None and file_digest.sha256 in {prior.last_sha256, prior.current_sha256}:
                 detail = "same bytes as the current version"
                 if file_digest.sha256 == prior.last_sha256 and prior.last_status == "rejected":
@@ -199,6 +208,7 @@ def _ingest_one(
                     source_file=entry.relpath,
                     load_id=load_id,
                     loaded_at=loaded_at,
+                    on_step=shown.step,
                 )
                 seconds = time.perf_counter() - started
                 header_cols, extra_cols = csv_load.header_json(header)
@@ -238,6 +248,7 @@ def _ingest_one(
                     seconds=seconds,
                     detail=detail,
                 )
+                shown.step("committing")
                 con.commit()
             except FileRejected as exc:
                 _rollback(con)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, OMS_HEADER, POS_HEADER, PROJECT_ROOT, oms_file, pos_file, query, write_files
 
+from loaders import progress
 from loaders.cli import main as loader_main
 
 LINE_1 = "A-1,S001,R1,2026-11-20,2026-11-20T09:14:03,C1,USD,1,SKU-100,2,4.50,0.00,9.00,9.00"
@@ -440,3 +442,33 @@ def test_a_memory_limit_duckdb_cannot_read_is_a_clear_error(tmp_path, capsys, mo
     monkeypatch.setenv("RECON_DUCKDB_MEMORY_LIMIT", "500MB")
     assert loader_main(["ingest", "--from", str(drop), "--db", str(db)]) == 0
     assert query(db, "select order_id from raw.pos_order_lines") == [("A-1",)]
+
+
+class Terminal(io.StringIO):
+    """A stderr that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_terminal_sees_the_file_at_work_and_json_output_does_not(tmp_path, monkeypatch, capsys):
+    """On a terminal the loader keeps one line on stderr for a file that takes long (here any
+    file: the delay is set to 0), its name and step, and clears it before the file's own line."""
+    rows = [f"P-{n},S1,R1,2026-11-20,x,,USD,1,P1,1,4.50,,4.50,4.50" for n in range(200_000)]
+    drop = write_files(tmp_path / "drop", {"pos/pos_orders_20261120.csv": pos_file(*rows)})
+    monkeypatch.setattr(progress, "SHOW_AFTER", 0.0)
+    monkeypatch.setattr(progress, "REDRAW_EVERY", 0.01)
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert loader_main(["ingest", "--from", str(drop), "--db", str(tmp_path / "a.duckdb")]) == 0
+    shown = terminal.getvalue()
+    assert "\rpos/pos_orders_20261120.csv  " in shown
+    assert any(f"  {step}" in shown for step in ("hashing", "reading", "landing", "committing"))
+    assert shown.endswith("\r\x1b[K")
+    assert "loaded     pos/pos_orders_20261120.csv  200000 rows, version 1" in capsys.readouterr().out
+
+    quiet_terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", quiet_terminal)
+    assert loader_main(["ingest", "--from", str(drop), "--db", str(tmp_path / "b.duckdb"), "--json"]) == 0
+    assert quiet_terminal.getvalue() == ""
+    assert json.loads(capsys.readouterr().out)["rows_loaded"] == 200_000
