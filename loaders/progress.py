@@ -93,8 +93,8 @@ class FileProgress:
                     duckdb_share = -1
                 share = duckdb_share / 100 if duckdb_share >= 0 else None
             # DuckDB reports 100% once it has read a statement's input, while the insert may
-            # still be writing: a step then shows its seconds only.
-            done = f" {share:4.0%}" if share is not None and share <= 0.99 else ""
+            # still be writing, and 0% for a commit: such a step shows its seconds only.
+            done = f" {share:4.0%}" if share is not None and 0 < share <= 0.99 else ""
             self.stream.write(f"\r{self.label}  {self._step}{done}  {seconds:.0f} s\x1b[K")
             self.stream.flush()
             self._drawn = True
