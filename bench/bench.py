@@ -38,6 +38,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from loaders.database import memory_limit_problem
+
 BENCH_DIR = Path(__file__).resolve().parent
 DEFAULT_PROJECT = BENCH_DIR.parent
 RESULTS_DIR = BENCH_DIR / "results"
@@ -799,14 +801,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.orders < 1 or args.days < 1 or args.incremental_days < 0 or args.rounds < 1:
         parser.error("--orders, --days and --rounds must be >= 1, --incremental-days >= 0")
-    if args.memory_limit:
-        import duckdb
-
-        try:
-            # Checked now, not after minutes of generating the drop.
-            duckdb.connect(":memory:").execute("set memory_limit = ?", [args.memory_limit]).close()
-        except duckdb.Error as exc:
-            parser.error(f"--memory-limit {args.memory_limit!r} is not a size DuckDB takes ({exc}); use e.g. 4GB")
+    # Checked now, not after minutes of generating the drop; the loader checks it the same way.
+    if args.memory_limit and (problem := memory_limit_problem(args.memory_limit)):
+        parser.error(f"--memory-limit {args.memory_limit!r} is not a size DuckDB takes ({problem}); use e.g. 4GB")
     if not (args.project / "dbt_project.yml").exists():
         parser.error(f"{args.project} is not the project root (no dbt_project.yml)")
     if args.keep and (args.keep / "dbt_project.yml").exists():

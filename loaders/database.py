@@ -74,6 +74,16 @@ def db_path_from_env(explicit: str | None = None) -> Path:
     return Path(value) if value else DEFAULT_DB_PATH
 
 
+def memory_limit_problem(value: str) -> str | None:
+    """Why DuckDB refuses value as its memory limit, or None when it takes it. Tried on a
+    throwaway in-memory database, so a bad value creates no file."""
+    try:
+        duckdb.connect(":memory:").execute("set memory_limit = ?", [value]).close()
+    except duckdb.Error as exc:
+        return str(exc)
+    return None
+
+
 def connect(path: Path) -> duckdb.DuckDBPyConnection:
     """Open (and create) the database for writing, with a message that names the fix when it is locked."""
     if path.stem.lower() in SCHEMA_NAMES:
@@ -82,13 +92,11 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
             f"project's schemas ({', '.join(SCHEMA_NAMES)}); name the file otherwise, e.g. recon.duckdb"
         )
     memory_limit = os.environ.get("RECON_DUCKDB_MEMORY_LIMIT", "80%")
-    try:
-        # Checked on a throwaway in-memory database, so a bad value creates no file.
-        duckdb.connect(":memory:").execute("set memory_limit = ?", [memory_limit]).close()
-    except duckdb.Error as exc:
+    if problem := memory_limit_problem(memory_limit):
         raise ConfigError(
-            f"RECON_DUCKDB_MEMORY_LIMIT={memory_limit!r} is not a size DuckDB takes ({exc}); use e.g. 4GB, 500MB or 80%"
-        ) from exc
+            f"RECON_DUCKDB_MEMORY_LIMIT={memory_limit!r} is not a size DuckDB takes ({problem}); "
+            "use e.g. 4GB, 500MB or 80%"
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         con = duckdb.connect(str(path))

@@ -21,6 +21,17 @@ SHOW_AFTER = 1.0  # seconds a file takes before its line appears: small files st
 REDRAW_EVERY = 0.2  # seconds
 
 
+def fit_label(label: str, width: int = 40) -> str:
+    """A file name cut from the left to fit a progress line."""
+    return label if len(label) <= width else "..." + label[-(width - 3) :]
+
+
+def clear_line(stream: IO[str]) -> None:
+    """Erase the progress line, so the next line printed takes its place."""
+    stream.write("\r\x1b[K")
+    stream.flush()
+
+
 def track_statements(con: duckdb.DuckDBPyConnection) -> None:
     """Have DuckDB count its progress through each statement, for query_progress(), without
     printing its own bar (which would go to stdout, among the CLI's lines)."""
@@ -43,7 +54,7 @@ class FileProgress:
         after: float | None = None,
         interval: float | None = None,
     ) -> None:
-        self.label = label if len(label) <= 40 else "..." + label[-37:]
+        self.label = fit_label(label)
         self.con = con
         self.enabled = enabled
         self.stream = stream or sys.stderr
@@ -77,8 +88,7 @@ class FileProgress:
         self._stop.set()
         self._thread.join()
         if self._drawn:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
+            clear_line(self.stream)
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):

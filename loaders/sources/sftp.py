@@ -56,6 +56,7 @@ from paramiko.sftp import CMD_EXTENDED, CMD_EXTENDED_REPLY
 
 from loaders.database import PROJECT_ROOT
 from loaders.errors import ConfigError, FileNotReady, LoaderError, SourceError
+from loaders.progress import clear_line, fit_label
 from loaders.sources.base import DropEntry
 
 log = logging.getLogger(__name__)
@@ -246,7 +247,7 @@ class ProgressBar:
     """A one-line progress bar on stderr for a terminal; cleared when done so the CLI's line replaces it."""
 
     def __init__(self, label: str, stream: IO[str] | None = None, width: int = 28) -> None:
-        self.label = label if len(label) <= 40 else "..." + label[-37:]
+        self.label = fit_label(label)
         self.stream = stream or sys.stderr
         self.width = width
         self.started = time.monotonic()
@@ -267,8 +268,7 @@ class ProgressBar:
         self.stream.flush()
 
     def finish(self) -> None:
-        self.stream.write("\r\x1b[K")
-        self.stream.flush()
+        clear_line(self.stream)
 
 
 class SftpSource:
