@@ -15,6 +15,7 @@ class DropEntry:
     relpath: str  # POSIX path relative to the drop root, e.g. "pos/pos_orders_20261120.csv"
     size: int
     mtime: float  # seconds since the epoch
+    problem: str | None = None  # why the file cannot be read (e.g. a link out of the drop); never fetched then
 
 
 class DropSource(Protocol):

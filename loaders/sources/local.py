@@ -23,19 +23,30 @@ class LocalSource:
             raise SourceError(f"drop location '{self.root}' is not a directory: check the --from path")
 
     def list_entries(self) -> list[DropEntry]:
+        """Every file under the root. Symbolic links are followed only to files inside the drop
+        root: a link that leads out of it, or to nothing, is listed with its problem (and the
+        run reports it unreadable); a link to a folder is not walked."""
         entries: list[DropEntry] = []
+        root = self.root.resolve()
         for dirpath, dirnames, filenames in os.walk(self.root):
             dirnames.sort()
-            for name in sorted(filenames):
+            linked = [name for name in dirnames if (Path(dirpath) / name).is_symlink()]
+            for name in linked:
+                dirnames.remove(name)  # os.walk does not descend into them; say so
+            for name in sorted(filenames + linked):
                 path = Path(dirpath) / name
+                rel = path.relative_to(self.root).as_posix()
+                if path.is_symlink():
+                    entry = _linked_entry(path, rel, root)
+                    if entry:
+                        entries.append(entry)
+                    continue
                 try:
                     stat = path.stat()
                 except OSError:
                     continue  # vanished between listing and stat: the next run sees it again
-                if not path.is_file():
-                    continue
-                rel = path.relative_to(self.root).as_posix()
-                entries.append(DropEntry(rel, stat.st_size, stat.st_mtime))
+                if path.is_file():
+                    entries.append(DropEntry(rel, stat.st_size, stat.st_mtime))
         return entries
 
     @contextmanager
@@ -47,3 +58,16 @@ class LocalSource:
 
     def close(self) -> None:
         return None
+
+
+def _linked_entry(path: Path, rel: str, root: Path) -> DropEntry | None:
+    """A symbolic link as an entry: read when it leads to a file inside the drop root."""
+    target = path.resolve()
+    if not target.is_relative_to(root):
+        return DropEntry(rel, 0, 0.0, problem="a symbolic link that leads out of the drop is not followed")
+    if not target.exists():
+        return DropEntry(rel, 0, 0.0, problem="a symbolic link to nothing (its target is missing)")
+    if target.is_dir():
+        return DropEntry(rel, 0, 0.0, problem="a symbolic link to a folder is not followed")
+    stat = target.stat()
+    return DropEntry(rel, stat.st_size, stat.st_mtime)

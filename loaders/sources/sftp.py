@@ -171,7 +171,13 @@ def _env_number(name: str, default: float, *, minimum: float) -> float:
 
 def parse_url(location: str) -> SftpTarget:
     """Split an ``sftp://`` URL, refusing a password in it (it would end up in shell history and logs)."""
-    parts = urlsplit(location)
+    try:
+        parts = urlsplit(location)
+    except ValueError as exc:
+        # The message must not echo the URL: it may hold a password.
+        raise ConfigError(
+            f"the SFTP URL cannot be parsed ({exc}): use sftp://user@host[:port]/path, an IPv6 host in brackets"
+        ) from None
     if parts.scheme != "sftp":
         raise ConfigError(f"not an SFTP URL: {location!r}; expected sftp://user@host[:port]/path")
     if parts.password is not None:
