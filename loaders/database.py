@@ -7,12 +7,13 @@ so every version of every file stays available for audit.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import duckdb
 
 from loaders.contract import FILE_KINDS
-from loaders.errors import ConfigError, DatabaseBusyError
+from loaders.errors import ConfigError, DatabaseBusyError, EngineFailure
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB_PATH = PROJECT_ROOT / "data" / "recon.duckdb"
@@ -101,18 +102,34 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
     try:
         con = duckdb.connect(str(path))
     except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
-            raise DatabaseBusyError(
-                f"{path} is open for writing by another process (a dbt build or another loader); "
-                "wait for it to finish and run the loader again"
-            ) from exc
-        raise
+        if message := lock_message(path, exc):
+            raise DatabaseBusyError(message) from exc
+        raise EngineFailure(f"{path} cannot be opened: {str(exc).splitlines()[0]}") from exc
     con.execute("set TimeZone = 'UTC'")
     # The same memory cap and spill directory as the dbt profile (profiles.yml).
     con.execute("set memory_limit = ?", [memory_limit])
     temp_dir = os.environ.get("RECON_DUCKDB_TEMP_DIR") or str(PROJECT_ROOT / "data" / "tmp")
     con.execute("set temp_directory = ?", [temp_dir])
     return con
+
+
+def lock_message(path: Path, exc: duckdb.Error) -> str | None:
+    """Who holds the database and what to do, from DuckDB's lock error; None for another error.
+
+    DuckDB names the holding program and its PID, and says when the holder only reads (a
+    reader's shared lock still keeps every writer out)."""
+    text = str(exc)
+    if "lock" not in text.lower():
+        return None
+    holder = re.search(r"held in (.+?) \(PID (\d+)\)", text)
+    who = f"{Path(holder.group(1)).name} (PID {holder.group(2)})" if holder else "another process"
+    if "read-only mode" in text:
+        return (
+            f"{path} is open read-only by {who}, and DuckDB lets no writer in while anyone reads: "
+            "close that reader and run again. Dashboards and BI tools read data/bi.duckdb "
+            "(make bi), which never holds the pipeline's database"
+        )
+    return f"{path} is open for writing by {who} (a dbt build or another loader): wait for it to finish and run again"
 
 
 def raw_table_ddl(table: str, columns: tuple[str, ...]) -> str:
