@@ -5,7 +5,9 @@ Exit codes:
   1  at least one file was rejected or could not be read (the others were loaded)
   2  bad invocation or configuration
   3  the drop location could not be reached or listed (nothing was loaded)
-  4  the database is locked by another writer
+  4  the database is held by another process (a writer, or a reader: DuckDB lets no writer in then)
+  5  DuckDB failed for a reason that is not a file's content (memory, disk, an internal error):
+     the file it was landing is not recorded, and the next run tries it again
 """
 
 from __future__ import annotations
@@ -15,13 +17,16 @@ import json
 import logging
 import os
 import sys
+import unicodedata
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
+import duckdb
+
 from loaders import __version__
 from loaders.database import db_path_from_env
-from loaders.errors import LoaderError
+from loaders.errors import EngineFailure, LoaderError
 from loaders.ingest import FileOutcome, IngestReport, ingest
 from loaders.retention import cutoff_for, purge, retention_days
 from loaders.sources import open_source
@@ -114,9 +119,14 @@ def _add_output_options(command: argparse.ArgumentParser) -> None:
     output.add_argument("-v", "--verbose", action="store_true", help="also print load ids and timings")
 
 
+def printable(name: str) -> str:
+    """A file name on one line: control characters (a newline in a name) written as escapes."""
+    return "".join(repr(char)[1:-1] if unicodedata.category(char) == "Cc" else char for char in name)
+
+
 def _format_line(item: FileOutcome, verbose: bool) -> str:
     label = LABELS.get(item.outcome, item.outcome)
-    parts = [f"{label:<10} {item.file}"]
+    parts = [f"{label:<10} {printable(item.file)}"]
     facts = []
     if item.rows is not None:
         facts.append(f"{item.rows} rows")
@@ -169,11 +179,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         source = open_source(args.location, **{k: v for k, v in options.items() if v is not None})
         report = ingest(source, db_path, on_file=on_file, progress=bool(options["progress"]))
     except LoaderError as exc:
-        if args.json:
-            print(json.dumps({"ok": False, "error": str(exc), "exit_code": exc.exit_code}))
-        else:
-            print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return _fail(exc, args.json)
+    except duckdb.Error as exc:
+        return _fail(EngineFailure(f"DuckDB failed: {str(exc).splitlines()[0]}"), args.json)
     if args.json:
         print(json.dumps(report.to_dict(), default=str))
     else:
@@ -181,16 +189,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0 if report.ok else 1
 
 
+def _fail(exc: LoaderError, as_json: bool) -> int:
+    """One line on stderr, or one JSON document, and the error's exit code."""
+    if as_json:
+        print(json.dumps({"ok": False, "error": str(exc), "exit_code": exc.exit_code}))
+    else:
+        print(f"error: {exc}", file=sys.stderr)
+    return exc.exit_code
+
+
 def _run_purge(args: argparse.Namespace, db_path: Path) -> int:
     try:
         cutoff = args.before or cutoff_for(retention_days(args.older_than_days))
         report = purge(db_path, cutoff, dry_run=args.dry_run)
     except LoaderError as exc:
-        if args.json:
-            print(json.dumps({"ok": False, "error": str(exc), "exit_code": exc.exit_code}))
-        else:
-            print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return _fail(exc, args.json)
+    except duckdb.Error as exc:
+        return _fail(EngineFailure(f"DuckDB failed: {str(exc).splitlines()[0]}"), args.json)
     if args.json:
         print(json.dumps({"ok": True, **report.to_dict()}, default=str))
         return 0

@@ -9,6 +9,7 @@ text; typing and checking are the dbt validation layer's job.
 from __future__ import annotations
 
 import csv
+import difflib
 import hashlib
 import io
 import json
@@ -20,7 +21,7 @@ from pathlib import Path
 import duckdb
 
 from loaders.contract import FileKind
-from loaders.errors import FileRejected
+from loaders.errors import EngineFailure, FileRejected
 
 CHUNK = 1 << 20
 MAX_HEADER_BYTES = 1 << 20
@@ -47,6 +48,7 @@ class FileDigest:
     size: int
     line_count: int  # physical lines, a last line without a newline included
     trailing_blank_lines: int
+    nul_line: int | None = None  # the physical line of the first NUL byte, if the file has one
 
 
 @dataclass(frozen=True)
@@ -69,12 +71,15 @@ def digest(path: Path, on_bytes: Callable[[int, int], None] | None = None) -> Fi
     sha = hashlib.sha256()
     size = 0
     newlines = 0
+    nul_line = None
     tail = b""
     total = path.stat().st_size
     with path.open("rb") as handle:
         while chunk := handle.read(CHUNK):
             sha.update(chunk)
             size += len(chunk)
+            if nul_line is None and (nul_at := chunk.find(b"\0")) >= 0:
+                nul_line = newlines + chunk.count(b"\n", 0, nul_at) + 1
             newlines += chunk.count(b"\n")
             tail = (tail + chunk)[-4096:]
             if on_bytes:
@@ -82,20 +87,44 @@ def digest(path: Path, on_bytes: Callable[[int, int], None] | None = None) -> Fi
     line_count = newlines + (1 if tail and not tail.endswith(b"\n") else 0)
     stripped = tail.rstrip(b"\r\n")
     trailing = tail[len(stripped) :].count(b"\n") - 1 if tail.endswith(b"\n") else 0
-    return FileDigest(sha.hexdigest(), size, line_count, max(trailing, 0))
+    return FileDigest(sha.hexdigest(), size, line_count, max(trailing, 0), nul_line)
+
+
+def check_text(file_digest: FileDigest) -> None:
+    """Refuse bytes no CSV text field may hold. The reader takes a field that is a NUL byte for
+    a missing value (its NULL marker), so such a value would vanish or shift a field count."""
+    if file_digest.nul_line is not None:
+        raise FileRejected(
+            f"line {file_digest.nul_line} holds a NUL byte (0x00), which no text field may hold "
+            "(a file with one is rejected whole: remove it and deliver the file again)"
+        )
 
 
 def read_header(path: Path, kind: FileKind) -> Header:
-    """Parse and check the header line: names trimmed, case-folded, BOM removed; required columns present."""
+    """Parse and check the header line: names trimmed, case-folded, BOM removed; required columns present.
+
+    No message quotes the file's content (the file may not be what its name says): a missing
+    column names the delivered columns that resemble it, and nothing else.
+    """
     with path.open("rb") as handle:
         first = handle.readline(MAX_HEADER_BYTES)
     if not first.strip(b"\xef\xbb\xbf\r\n \t"):
         raise FileRejected("the file is empty: a header line is required (a header-only file is valid)")
+    if len(first) == MAX_HEADER_BYTES and not first.endswith(b"\n"):
+        raise FileRejected(f"the header line is longer than {MAX_HEADER_BYTES} bytes: this is not a header")
     try:
         text = first.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise FileRejected(f"the header line is not valid UTF-8 (byte {exc.start})") from exc
-    cells = next(csv.reader(io.StringIO(text.rstrip("\r\n")), delimiter=",", quotechar='"', strict=True), [])
+    line = text.rstrip("\r\n")
+    try:
+        cells = next(csv.reader(io.StringIO(line), delimiter=",", quotechar='"', strict=True), [])
+    except csv.Error as exc:
+        if "\r" in line and '"' not in line:
+            raise FileRejected(
+                "lines end with a bare carriage return (CR): deliver lines ending in LF or CR LF"
+            ) from None
+        raise FileRejected(f"the header line cannot be parsed as CSV ({exc})") from None
     delivered = list(cells)
     positions: dict[str, int] = {}
     duplicates: list[str] = []
@@ -105,15 +134,24 @@ def read_header(path: Path, kind: FileKind) -> Header:
             duplicates.append(name)
         positions[name] = index
     if duplicates:
-        raise FileRejected(f"the header repeats column(s) {', '.join(sorted(set(duplicates)))}: each column once")
+        known = sorted({name for name in duplicates if name in kind.known_columns})
+        named = ", ".join(known) if known else f"{len(set(duplicates))} name(s) the interface does not know"
+        raise FileRejected(f"the header repeats column(s) {named}: each column once")
     missing = [name for name in kind.required_columns if name not in positions]
     if missing:
-        raise FileRejected(
-            f"missing required column(s): {', '.join(missing)} "
-            f"(header has: {', '.join(c.strip() for c in cells) or 'nothing'})"
-        )
+        raise FileRejected(f"missing required column(s): {', '.join(missing)}{_lookalikes(missing, positions)}")
     extras = [name for name in positions if name not in kind.known_columns]
     return Header(delivered, positions, extras)
+
+
+def _lookalikes(missing: list[str], delivered: dict[str, int]) -> str:
+    """' (column 3, 'oder_id', looks like order_id)': only delivered names close to a missing one."""
+    hints = []
+    for name in missing:
+        for close in difflib.get_close_matches(name, list(delivered), n=1, cutoff=0.75):
+            hints.append(f"column {delivered[close]}, {close!r}, looks like {name}")
+    count = f"the header has {len(delivered)} column(s)"
+    return f" ({count}; {'; '.join(hints)})" if hints else f" ({count}, none named like them)"
 
 
 def _columns_struct(width: int) -> str:
@@ -169,7 +207,7 @@ def land_rows(
             con.execute(
                 f"create or replace temp table {LANDING_TABLE} as select * from read_csv("  # noqa: S608 - constants
                 f"?, {READ_OPTIONS}, parallel = {str(parallel).lower()}, columns = {_columns_struct(width + 1)})",
-                [str(path)],
+                [literal_path(path)],
             )
             step("landing")
             con.execute(
@@ -189,7 +227,9 @@ def land_rows(
                 con.begin()
                 continue
             # The caller rolls the file's transaction back, the temporary table with it.
-            raise FileRejected(_describe_csv_error(exc, width)) from exc
+            if is_content_error(exc):
+                raise FileRejected(_describe_csv_error(exc, width)) from exc
+            raise EngineFailure(describe_engine_error(exc)) from exc
     rows = con.execute(f"select count(*) from raw.{kind.raw_table} where _load_id = ?", [load_id]).fetchone()[0]  # noqa: S608 - table name is a contract constant
     records_end_line = rows + 1 + file_digest.trailing_blank_lines
     if records_end_line != file_digest.line_count:
@@ -205,6 +245,13 @@ def _map_physical_lines(con: duckdb.DuckDBPyConnection, path: Path, kind: FileKi
     balanced and it is not blank; the n-th such line (header first) is record n.
     Runs in DuckDB, and only for the files that need it.
     """
+    try:
+        _update_lines(con, path, kind, load_id)
+    except duckdb.Error as exc:
+        raise EngineFailure(describe_engine_error(exc)) from exc
+
+
+def _update_lines(con: duckdb.DuckDBPyConnection, path: Path, kind: FileKind, load_id: int) -> None:
     con.execute(
         f"""
         update raw.{kind.raw_table} as target
@@ -234,7 +281,36 @@ def _map_physical_lines(con: duckdb.DuckDBPyConnection, path: Path, kind: FileKi
         ) as starts
         where target._load_id = ? and target._source_line = starts.record_number
         """,  # noqa: S608 - table name is a contract constant
-        [str(path), load_id],
+        [literal_path(path), load_id],
+    )
+
+
+def literal_path(path: Path) -> str:
+    """The path as a pattern that matches only itself: DuckDB's readers take a glob, so a drop
+    under '/x/drop[1]' would read '/x/drop1' and one named '*.csv' every file beside it."""
+    return "".join(f"[{char}]" if char in "[*?" else char for char in str(path))
+
+
+def is_content_error(exc: duckdb.Error) -> bool:
+    """Whether the file's bytes caused the error (then the file is rejected), rather than the
+    engine or the machine (memory, disk, an internal error: then the load is tried again)."""
+    text = str(exc)
+    return isinstance(exc, duckdb.InvalidInputException) and ("CSV Error" in text or RAGGED_MARK in text)
+
+
+def describe_engine_error(exc: duckdb.Error) -> str:
+    """DuckDB's first line, and what to do: the failure is not the file's."""
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    checks = "check RECON_DUCKDB_MEMORY_LIMIT, RECON_DUCKDB_TEMP_DIR and the free disk space"
+    if isinstance(exc, duckdb.FatalException):
+        # DuckDB stops taking writes in this process; the file's transaction committed whole or not at all.
+        return (
+            f"DuckDB stopped with a fatal error, not caused by the file's content: {first} ({checks}; "
+            "the file's load committed whole or not at all: the next run loads it, or reports it a repeat)"
+        )
+    return (
+        f"DuckDB failed while landing it, for a reason that is not the file's content: {first} "
+        f"({checks}; nothing of the file was recorded, and the next run tries it again)"
     )
 
 
@@ -256,6 +332,12 @@ def _describe_csv_error(exc: duckdb.Error, width: int) -> str:
         return (
             f"cannot be parsed: {where} has {columns.group(2)} fields where the header has {width} "
             "(a ragged file is rejected whole: fix the line and deliver the file again)"
+        )
+    too_long = re.search(r"Maximum line size of (\d+) bytes exceeded\. Actual Size: ?(\d+)", text)
+    if too_long:
+        return (
+            f"cannot be parsed: {where} is {too_long.group(2)} bytes long, over the reader's limit of "
+            f"{too_long.group(1)} bytes a line"
         )
     if "unterminated quote" in text:
         return f"cannot be parsed: {where} opens a quoted value that is never closed"

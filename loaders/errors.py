@@ -29,6 +29,16 @@ class DatabaseBusyError(LoaderError):
     exit_code = 4
 
 
+class EngineFailure(LoaderError):
+    """DuckDB failed for a reason that is not the file's content: memory, disk, an internal error.
+
+    The file is not recorded as delivered (no manifest row), so the next run tries it again;
+    within a run the load is retried first (``RECON_LOAD_ATTEMPTS``).
+    """
+
+    exit_code = 5
+
+
 class FileRejected(LoaderError):
     """One file cannot be landed; nothing of it is written.
 

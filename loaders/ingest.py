@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -15,7 +16,7 @@ import duckdb
 from loaders import csv_load, manifest
 from loaders.contract import REFERENCE_KINDS, Classified, classify
 from loaders.database import connect, ensure_raw_layer
-from loaders.errors import FileNotReady, FileRejected, LoaderError
+from loaders.errors import ConfigError, EngineFailure, FileNotReady, FileRejected, LoaderError
 from loaders.progress import FileProgress, track_statements
 from loaders.sources.base import DropEntry, DropSource
 
@@ -107,7 +108,10 @@ def ingest(
     try:
         if progress:
             track_statements(con)
-        ensure_raw_layer(con)
+        try:
+            ensure_raw_layer(con)
+        except duckdb.Error as exc:
+            raise EngineFailure(f"{db_path}: the raw layer cannot be set up: {str(exc).splitlines()[0]}") from exc
         manifest.log_event(con, run_id, "run_started", detail=source.uri)
         try:
             entries = source.list_entries()
@@ -117,7 +121,11 @@ def ingest(
         data_files: list[tuple[DropEntry, Classified]] = []
         for entry in entries:
             classified = classify(entry.relpath)
-            if classified.kind is None:
+            if entry.problem and not classified.is_partial:
+                detail = f"could not be read: {entry.problem}"
+                manifest.log_event(con, run_id, "file_unreadable", file_name=entry.relpath, detail=detail)
+                emit(FileOutcome(entry.relpath, "unreadable", detail=detail))
+            elif classified.kind is None:
                 outcome = "skipped" if classified.is_partial else "ignored"
                 manifest.log_event(
                     con, run_id, f"file_{outcome}", file_name=entry.relpath, detail=classified.skip_reason
@@ -128,6 +136,13 @@ def ingest(
         for entry, classified in sorted(data_files, key=_sort_key):
             try:
                 emit(_ingest_one(con, source, entry, classified, run_id, progress=progress))
+            except duckdb.Error as exc:
+                # DuckDB failed outside a file's landing (its log, its manifest look-up).
+                _log_quietly(con, run_id, "run_failed", file_name=entry.relpath, detail=str(exc))
+                raise EngineFailure(f"{entry.relpath}: {csv_load.describe_engine_error(exc)}") from exc
+            except EngineFailure as exc:
+                _log_quietly(con, run_id, "run_failed", file_name=entry.relpath, detail=str(exc))
+                raise EngineFailure(f"{entry.relpath}: {exc}") from exc.__cause__
             except LoaderError as exc:
                 # The source failed for good (e.g. the server went away): what committed stays.
                 manifest.log_event(con, run_id, "run_failed", file_name=entry.relpath, detail=str(exc))
@@ -156,11 +171,9 @@ def _ingest_one(
     *,
     progress: bool = False,
 ) -> FileOutcome:
-    kind = classified.kind
-    if kind is None:  # pragma: no cover - the caller passes data files only
+    if classified.kind is None:  # pragma: no cover - the caller passes data files only
         raise ValueError(f"{entry.relpath} is not a data file")
     started = time.perf_counter()
-    discovered_at = _now()
     mtime = datetime.fromtimestamp(entry.mtime, UTC).replace(tzinfo=None)
     prior = manifest.prior_delivery(con, entry.relpath)
 
@@ -193,94 +206,8 @@ def _ingest_one(
                     detail = f"same bytes as a rejected delivery ({prior.last_reason})"
                 manifest.log_event(con, run_id, "file_repeat", file_name=entry.relpath, detail=detail)
                 return _repeat(source, entry, prior.last_version, detail)
-            version = prior.last_version + 1 if prior else 1
-            load_id = manifest.next_load_id(con)
-            loaded_at = _now()
-            try:
-                header = csv_load.read_header(path, kind)
-                con.begin()
-                result = csv_load.land_rows(
-                    con,
-                    path,
-                    kind,
-                    header,
-                    file_digest,
-                    source_file=entry.relpath,
-                    load_id=load_id,
-                    loaded_at=loaded_at,
-                    on_step=shown.step,
-                )
-                seconds = time.perf_counter() - started
-                header_cols, extra_cols = csv_load.header_json(header)
-                is_correction = prior is not None and prior.current_version is not None
-                manifest.record_file(
-                    con,
-                    load_id=load_id,
-                    run_id=run_id,
-                    file_name=entry.relpath,
-                    file_kind=kind.name,
-                    business_date=classified.business_date,
-                    version=version,
-                    status="loaded",
-                    sha256=file_digest.sha256,
-                    size_bytes=file_digest.size,
-                    source_mtime=mtime,
-                    source_uri=source.uri,
-                    row_count=result.rows,
-                    header_columns=header_cols,
-                    extra_columns=extra_cols,
-                    reject_reason=None,
-                    discovered_at=discovered_at,
-                    loaded_at=loaded_at,
-                    load_seconds=seconds,
-                )
-                detail = f"supersedes version {prior.current_version}" if is_correction else None
-                if header.extras:
-                    extra_note = f"extra column(s) kept: {', '.join(header.extras)}"
-                    detail = f"{detail}; {extra_note}" if detail else extra_note
-                manifest.log_event(
-                    con,
-                    run_id,
-                    "file_loaded",
-                    file_name=entry.relpath,
-                    load_id=load_id,
-                    row_count=result.rows,
-                    seconds=seconds,
-                    detail=detail,
-                )
-                shown.step("committing")
-                con.commit()
-            except FileRejected as exc:
-                _rollback(con)
-                seconds = time.perf_counter() - started
-                manifest.record_file(
-                    con,
-                    load_id=load_id,
-                    run_id=run_id,
-                    file_name=entry.relpath,
-                    file_kind=kind.name,
-                    business_date=classified.business_date,
-                    version=version,
-                    status="rejected",
-                    sha256=file_digest.sha256,
-                    size_bytes=file_digest.size,
-                    source_mtime=mtime,
-                    source_uri=source.uri,
-                    row_count=None,
-                    header_columns=None,
-                    extra_columns=None,
-                    reject_reason=str(exc),
-                    discovered_at=discovered_at,
-                    loaded_at=loaded_at,
-                    load_seconds=seconds,
-                )
-                manifest.log_event(
-                    con, run_id, "file_rejected", file_name=entry.relpath, load_id=load_id, detail=str(exc)
-                )
-                return FileOutcome(entry.relpath, "rejected", version=version, load_id=load_id, detail=str(exc))
-            except BaseException:
-                _rollback(con)
-                raise
+            attempt = _Attempt(con, source, entry, classified, run_id, prior, file_digest, path, shown, started)
+            outcome = _with_retries(attempt)
     except FileNotReady as exc:
         manifest.log_event(con, run_id, "file_skipped", file_name=entry.relpath, detail=str(exc))
         return FileOutcome(entry.relpath, "skipped", detail=str(exc))
@@ -289,13 +216,178 @@ def _ingest_one(
         manifest.log_event(con, run_id, "file_unreadable", file_name=entry.relpath, detail=detail)
         return FileOutcome(entry.relpath, "unreadable", detail=detail)
 
-    note = source.after_commit(entry)
-    outcome = "correction" if is_correction else "loaded"
-    if note:
-        detail = f"{detail}; {note}" if detail else note
-    return FileOutcome(
-        entry.relpath, outcome, rows=result.rows, version=version, load_id=load_id, seconds=seconds, detail=detail
-    )
+    if outcome.outcome == "rejected":
+        return outcome
+    if note := source.after_commit(entry):
+        outcome.detail = f"{outcome.detail}; {note}" if outcome.detail else note
+    return outcome
+
+
+def load_attempts() -> int:
+    """Attempts at landing one file when the engine fails (RECON_LOAD_ATTEMPTS, default 3)."""
+    return int(_env_number("RECON_LOAD_ATTEMPTS", 3, minimum=1))
+
+
+def retry_delay(attempt: int) -> float:
+    """Seconds before the next attempt: RECON_LOAD_RETRY_BASE (default 1 s), doubled per attempt."""
+    return _env_number("RECON_LOAD_RETRY_BASE", 1.0, minimum=0.0) * 2 ** (attempt - 1)
+
+
+def _env_number(name: str, default: float, *, minimum: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum:g}, got {raw}")
+    return value
+
+
+def _with_retries(attempt: _Attempt) -> FileOutcome:
+    """Land the file, trying again after an engine failure (memory, disk), with backoff.
+
+    Only the file's content rejects a file. A failure of the engine leaves nothing recorded;
+    after the last attempt it ends the run (exit 5), and the next run tries the file again.
+    A fatal error invalidates the database in this process, so it is not tried again here.
+    """
+    attempts = load_attempts()
+    for number in range(1, attempts + 1):
+        try:
+            return attempt.land()
+        except EngineFailure as exc:
+            _rollback(attempt.con)
+            if number == attempts or isinstance(exc.__cause__, duckdb.FatalException):
+                raise
+            delay = retry_delay(number)
+            _log_quietly(
+                attempt.con,
+                attempt.run_id,
+                "file_retry",
+                file_name=attempt.entry.relpath,
+                detail=f"attempt {number} of {attempts} failed, next in {delay:.1f} s: {exc}",
+            )
+            time.sleep(delay)
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+
+@dataclass
+class _Attempt:
+    """What one attempt at landing a fetched file needs."""
+
+    con: duckdb.DuckDBPyConnection
+    source: DropSource
+    entry: DropEntry
+    classified: Classified
+    run_id: str
+    prior: manifest.PriorDelivery | None
+    file_digest: csv_load.FileDigest
+    path: Path
+    shown: FileProgress
+    started: float
+
+    def land(self) -> FileOutcome:
+        """Rows, manifest row and log event commit together; a rejection (the file's content) is
+        recorded instead; an engine failure raises EngineFailure with nothing recorded."""
+        con, entry, prior, file_digest = self.con, self.entry, self.prior, self.file_digest
+        kind = self.classified.kind
+        assert kind is not None  # noqa: S101 - only data files are landed
+        version = prior.last_version + 1 if prior else 1
+        discovered_at = _now()
+        mtime = datetime.fromtimestamp(entry.mtime, UTC).replace(tzinfo=None)
+        try:
+            load_id = manifest.next_load_id(con)
+        except duckdb.Error as exc:
+            raise EngineFailure(csv_load.describe_engine_error(exc)) from exc
+        loaded_at = _now()
+        record = {
+            "load_id": load_id,
+            "run_id": self.run_id,
+            "file_name": entry.relpath,
+            "file_kind": kind.name,
+            "business_date": self.classified.business_date,
+            "version": version,
+            "sha256": file_digest.sha256,
+            "size_bytes": file_digest.size,
+            "source_mtime": mtime,
+            "source_uri": self.source.uri,
+            "discovered_at": discovered_at,
+            "loaded_at": loaded_at,
+        }
+        try:
+            csv_load.check_text(file_digest)
+            header = csv_load.read_header(self.path, kind)
+            con.begin()
+            result = csv_load.land_rows(
+                con,
+                self.path,
+                kind,
+                header,
+                file_digest,
+                source_file=entry.relpath,
+                load_id=load_id,
+                loaded_at=loaded_at,
+                on_step=self.shown.step,
+            )
+            seconds = time.perf_counter() - self.started
+            header_cols, extra_cols = csv_load.header_json(header)
+            is_correction = prior is not None and prior.current_version is not None
+            manifest.record_file(
+                con,
+                **record,
+                status="loaded",
+                row_count=result.rows,
+                header_columns=header_cols,
+                extra_columns=extra_cols,
+                reject_reason=None,
+                load_seconds=seconds,
+            )
+            detail = f"supersedes version {prior.current_version}" if is_correction and prior else None
+            if header.extras:
+                extra_note = f"extra column(s) kept: {', '.join(header.extras)}"
+                detail = f"{detail}; {extra_note}" if detail else extra_note
+            manifest.log_event(
+                con,
+                self.run_id,
+                "file_loaded",
+                file_name=entry.relpath,
+                load_id=load_id,
+                row_count=result.rows,
+                seconds=seconds,
+                detail=detail,
+            )
+            self.shown.step("committing")
+            con.commit()
+        except duckdb.Error as exc:
+            # What DuckDB raises here that the content did not cause (land_rows sorts those
+            # out): memory, disk, a commit that could not be written.
+            _rollback(con)
+            raise EngineFailure(csv_load.describe_engine_error(exc)) from exc
+        except FileRejected as exc:
+            _rollback(con)
+            manifest.record_file(
+                con,
+                **record,
+                status="rejected",
+                row_count=None,
+                header_columns=None,
+                extra_columns=None,
+                reject_reason=str(exc),
+                load_seconds=time.perf_counter() - self.started,
+            )
+            manifest.log_event(
+                con, self.run_id, "file_rejected", file_name=entry.relpath, load_id=load_id, detail=str(exc)
+            )
+            return FileOutcome(entry.relpath, "rejected", version=version, load_id=load_id, detail=str(exc))
+        except BaseException:
+            _rollback(con)
+            raise
+        outcome = "correction" if is_correction else "loaded"
+        return FileOutcome(
+            entry.relpath, outcome, rows=result.rows, version=version, load_id=load_id, seconds=seconds, detail=detail
+        )
 
 
 def _repeat(source: DropSource, entry: DropEntry, version: int, detail: str) -> FileOutcome:
@@ -308,3 +400,9 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
     # No transaction is open when the header check failed before BEGIN.
     with contextlib.suppress(duckdb.Error):
         con.rollback()
+
+
+def _log_quietly(con: duckdb.DuckDBPyConnection, run_id: str, event: str, **fields: object) -> None:
+    """Log an event when the database still takes writes (a full disk may refuse even that)."""
+    with contextlib.suppress(duckdb.Error):
+        manifest.log_event(con, run_id, event, **fields)  # type: ignore[arg-type]
