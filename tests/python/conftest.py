@@ -125,6 +125,11 @@ def dbt_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.fixture
 def dbt(dbt_dirs: dict[str, Path]) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run the real dbt CLI from the project root against a given database file (see dbt_runner)."""
+    return dbt_runner(dbt_dirs)
+
+
+def dbt_runner(dbt_dirs: dict[str, Path]) -> Callable[..., subprocess.CompletedProcess[str]]:
     """Run the real dbt CLI from the project root against a given database file.
 
     dbt re-parses the whole project when the profile changes, and the database path is part
@@ -153,6 +158,14 @@ def dbt(dbt_dirs: dict[str, Path]) -> Callable[..., subprocess.CompletedProcess[
 def _run_dbt(
     db: Path, args: tuple[str, ...], project_dir: Path, dbt_dirs: dict[str, Path], unit_tests: bool = False
 ) -> subprocess.CompletedProcess[str]:
+    command, env = dbt_command(db, args, project_dir, dbt_dirs, unit_tests=unit_tests)
+    return subprocess.run(command, cwd=project_dir, env=env, capture_output=True, text=True, timeout=600)
+
+
+def dbt_command(
+    db: Path, args: tuple[str, ...], project_dir: Path, dbt_dirs: dict[str, Path], unit_tests: bool = False
+) -> tuple[list[str], dict[str, str]]:
+    """The dbt command line and environment the tests run dbt with."""
     env = {
         **{name: value for name, value in os.environ.items() if name != "DBT_EXCLUDE_RESOURCE_TYPES"},
         **({} if unit_tests else {"DBT_EXCLUDE_RESOURCE_TYPES": "unit_test"}),
@@ -174,7 +187,7 @@ def _run_dbt(
         "--log-path",
         str(dbt_dirs["logs"]),
     ]
-    return subprocess.run(command, cwd=project_dir, env=env, capture_output=True, text=True, timeout=600)
+    return command, env
 
 
 def copy_project(dest: Path) -> Path:

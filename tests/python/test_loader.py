@@ -345,7 +345,16 @@ def test_unsupported_scheme_is_a_clear_error(tmp_path, ingest):
     assert "unsupported drop location" in out
 
 
-def test_database_locked_by_another_writer_is_a_clear_error(tmp_path, ingest, db_path):
+@pytest.mark.parametrize(
+    ("read_only", "expected"),
+    [
+        (False, "is open for writing by python"),
+        (True, "is open read-only by python"),
+    ],
+)
+def test_a_database_held_by_another_process_names_it_and_what_to_do(tmp_path, ingest, db_path, read_only, expected):
+    """A writer or a reader holding the file: the message names the program and its PID, and a
+    reader is not mistaken for a build (DuckDB lets no writer in while anyone reads)."""
     (tmp_path / "drop").mkdir()
     ingest(tmp_path / "drop")
     holder = subprocess.Popen(
@@ -354,7 +363,7 @@ def test_database_locked_by_another_writer_is_a_clear_error(tmp_path, ingest, db
             "-c",
             textwrap.dedent(f"""
             import duckdb, sys, time
-            con = duckdb.connect({str(db_path)!r})
+            con = duckdb.connect({str(db_path)!r}, read_only={read_only})
             print("locked", flush=True)
             time.sleep(30)
         """),
@@ -366,7 +375,10 @@ def test_database_locked_by_another_writer_is_a_clear_error(tmp_path, ingest, db
         assert holder.stdout.readline().strip() == "locked"
         code, out = ingest(tmp_path / "drop")
         assert code == 4
-        assert "is open for writing by another process" in out
+        assert expected in out
+        assert f"(PID {holder.pid})" in out
+        if read_only:
+            assert "bi.duckdb" in out and "a dbt build" not in out
     finally:
         holder.kill()
         holder.wait()
