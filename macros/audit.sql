@@ -40,27 +40,44 @@
 
 {% macro print_alerts() %}
     {#- After a build, one line per alert condition of the order staging plan, naming the
-        source and the figure (the warn-severity tests in tests/alerts fail on the same). -#}
+        source and the figure (the warn-severity tests in tests/alerts fail on the same): a
+        source's order error rate for a date, and the orders awaiting a decision in the
+        review queue. -#}
     {%- if execute and flags.WHICH in ('build', 'run') -%}
         {%- set metrics = adapter.get_relation(database=target.database, schema='marts', identifier='rpt_source_metrics') -%}
         {%- set queue = adapter.get_relation(database=target.database, schema='marts', identifier='rpt_review_queue') -%}
         {%- if metrics is not none -%}
             {%- set rows = run_query(
-                "select source_system, business_date::varchar, error_rate, records_in_error, records_received from "
+                "select source_system, business_date::varchar, order_error_rate, orders_with_errors, orders from "
                 ~ metrics ~ " where is_error_rate_alert order by 2, 1"
             ) -%}
             {%- for row in rows -%}
                 {{ log("ALERT: " ~ row[0] ~ " " ~ row[1] ~ ": error rate " ~ ((row[2] * 100) | round(1)) ~ "% ("
-                    ~ row[3] ~ " of " ~ row[4] ~ " records) is above " ~ (var('alert_error_rate') * 100) ~ "%", info=true) }}
+                    ~ row[3] ~ " of " ~ row[4] ~ " orders) is above " ~ (var('alert_error_rate') * 100) ~ "%", info=true) }}
             {%- endfor -%}
         {%- endif -%}
         {%- if queue is not none -%}
-            {%- set open_items = run_query("select count(*) from " ~ queue ~ " where review_status = 'open'").columns[0].values()[0] -%}
-            {%- if open_items > var('alert_review_queue_size') -%}
-                {{ log("ALERT: review queue holds " ~ open_items ~ " open business-rule findings (threshold "
-                    ~ var('alert_review_queue_size') ~ "): see marts.rpt_review_queue", info=true) }}
+            {%- set counts = run_query(
+                "select count(distinct " ~ review_order() ~ "), count(*) from " ~ queue ~ " where review_status = 'open'"
+            ).rows[0] -%}
+            {%- if counts[0] > var('alert_review_queue_size') -%}
+                {{ log("ALERT: review queue holds " ~ counts[0] ~ (" order" if counts[0] == 1 else " orders")
+                    ~ " awaiting a decision (" ~ counts[1] ~ (" open finding" if counts[1] == 1 else " open findings")
+                    ~ "; threshold " ~ var('alert_review_queue_size') ~ "): see marts.rpt_review_queue", info=true) }}
             {%- endif -%}
         {%- endif -%}
     {%- endif -%}
     select 1
 {% endmacro %}
+
+{% macro review_order() %}
+    {#- What a review-queue finding awaits a decision on, for counting them: its order (a POS
+        order by its normalized number, whatever file it came in; an OMS order by its id), or,
+        for a finding without one (a reference row), its record. Reads the columns of
+        marts.rpt_review_queue. -#}
+    case
+        when source_system = 'POS' and order_id is not null then 'POS:' || {{ normalize_order_key('order_id') }}
+        when source_system = 'OMS' and order_id is not null then 'OMS:' || order_id
+        else 'record:' || source_file || ':' || coalesce(cast(source_line as varchar), 'file')
+    end
+{%- endmacro %}

@@ -1,5 +1,8 @@
 -- One row per POS order line and failed check. Field checks, order-level
 -- checks (line numbers, order totals) and reference checks run in one pass.
+-- The order-level checks look at one delivery's copy of an order: an order number
+-- delivered again in another file is reported (pos_order_in_several_files), and
+-- each copy's line numbers and totals are checked on their own.
 -- Incremental: a build rechecks the lines of the orders that changed deliveries
 -- mention (all their lines, in every file), or every line when the rules, code
 -- lists or reference snapshots changed.
@@ -154,28 +157,30 @@ currencies as (
     select currency_code from {{ ref('currencies') }}
 ),
 
--- Every order's sums, in one aggregate: one order total when the lowest equals the
--- highest. The facts below keep only the orders or lines that break a rule, so that
+-- Every order's sums per delivery, in one aggregate: one order total when the lowest
+-- equals the highest. The facts below keep only the orders or lines that break a rule, so that
 -- joining them back is a lookup in a few rows, not in one row per order or line. One
 -- distinct count per aggregate: two in one aggregate are joined on every order first.
 order_facts as (
     select
+        load_id,
         order_key,
         min(order_total) = max(order_total) as has_one_order_total,
         sum(line_total) as sum_of_line_totals,
         count(*) filter (where line_total is null) as unreadable_line_totals
     from lines
     where order_key is not null
-    group by order_key
+    group by load_id, order_key
 ),
 
 order_total_variants as (
     select
+        load_id,
         order_key,
         count(distinct order_total) as distinct_order_totals
     from lines
     where order_key is not null
-    group by order_key
+    group by load_id, order_key
     having count(distinct order_total) > 1
 ),
 
@@ -191,12 +196,13 @@ order_files as (
 
 line_number_use as (
     select
+        load_id,
         order_key,
         line_number,
         count(*) as occurrences
     from lines
     where order_key is not null and line_number is not null
-    group by order_key, line_number
+    group by load_id, order_key, line_number
     having count(*) > 1
 ),
 
@@ -238,11 +244,15 @@ joined as (
     from lines
     cross join snapshots
     cross join thresholds
-    left join order_facts on lines.order_key = order_facts.order_key
-    left join order_total_variants on lines.order_key = order_total_variants.order_key
+    left join order_facts on lines.load_id = order_facts.load_id and lines.order_key = order_facts.order_key
+    left join order_total_variants
+        on lines.load_id = order_total_variants.load_id and lines.order_key = order_total_variants.order_key
     left join order_files on lines.order_key = order_files.order_key
     left join line_number_use
-        on lines.order_key = line_number_use.order_key and lines.line_number = line_number_use.line_number
+        on
+            lines.load_id = line_number_use.load_id
+            and lines.order_key = line_number_use.order_key
+            and lines.line_number = line_number_use.line_number
     left join stores on lines.store_id = stores.store_id
     left join products on lines.sku = products.sku
     left join currencies on lines.currency = currencies.currency_code

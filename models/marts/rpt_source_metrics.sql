@@ -1,7 +1,21 @@
--- Monitoring per source system and business date: records received, validated and
--- in error, the rates, processing time, and open review items; the alert flags
--- use the thresholds of the order staging plan (dbt_project.yml vars).
+-- Monitoring per source system and business date: records (lines, rows) and orders
+-- received and in error, the rates, processing time, and open review items; the alert
+-- flag uses the thresholds of the order staging plan (dbt_project.yml vars). The plan's
+-- error rate is the share of orders in error (order_error_rate); error_rate is the share
+-- of records.
 with
+
+current_files as (
+    select
+        load_id,
+        source_system,
+        business_date,
+        row_count,
+        load_seconds,
+        is_purged
+    from {{ ref('stg_loader__file_versions') }}
+    where is_current_version and source_system in ('POS', 'OMS')
+),
 
 files as (
     select
@@ -9,10 +23,62 @@ files as (
         business_date,
         count(*) as files_loaded,
         sum(row_count) as records_received,
-        sum(load_seconds) as processing_seconds
-    from {{ ref('stg_loader__file_versions') }}
-    where is_current_version and source_system in ('POS', 'OMS')
+        sum(load_seconds) as processing_seconds,
+        bool_or(is_purged) as has_purged_files
+    from current_files
     group by source_system, business_date
+),
+
+-- The orders of the current files: the distinct order numbers (POS order_id, normalized;
+-- OMS oms_order_id), which the key index lists once per delivery (as 64-bit hashes; a
+-- source has one file per business date), plus every record without an order number,
+-- which is an order of its own. A purged file no longer says which orders it held: its
+-- date's order figures are null.
+keys_per_delivery as (
+    select
+        load_id,
+        count(*) as keyed_orders
+    from {{ ref('int_order_key_index') }}
+    where key_kind in ('pos_order', 'oms_order')
+    group by load_id
+),
+
+keyed_orders as (
+    select
+        current_files.source_system,
+        current_files.business_date,
+        sum(keys_per_delivery.keyed_orders) as keyed_orders
+    from keys_per_delivery
+    inner join current_files on keys_per_delivery.load_id = current_files.load_id
+    group by current_files.source_system, current_files.business_date
+),
+
+keyless_records as (
+    select
+        source_system,
+        load_id,
+        business_date,
+        record_id
+    from {{ ref('int_pos_order_line_failures') }}
+    where order_key is null
+    union all
+    select
+        source_system,
+        load_id,
+        business_date,
+        record_id
+    from {{ ref('int_oms_order_failures') }}
+    where order_id is null
+),
+
+records_without_order as (
+    select
+        keyless_records.source_system,
+        keyless_records.business_date,
+        count(distinct keyless_records.record_id) as records_without_order
+    from keyless_records
+    semi join current_files on keyless_records.load_id = current_files.load_id
+    group by keyless_records.source_system, keyless_records.business_date
 ),
 
 rejected as (
@@ -25,14 +91,28 @@ rejected as (
     group by source_system, business_date
 ),
 
+-- A POS finding names its order by the normalized key, an OMS finding by its order id.
+failures as (
+    select
+        *,
+        case source_system when 'POS' then order_key else order_id end as order_ref
+    from {{ ref('int_validation_failures') }}
+    where source_system in ('POS', 'OMS') and source_line is not null
+),
+
 findings as (
     select
         source_system,
         business_date,
-        count(distinct record_id) filter (where severity = 'error' and source_line is not null) as records_in_error,
-        count(distinct record_id) filter (where severity = 'warn' and source_line is not null) as records_with_warnings
-    from {{ ref('int_validation_failures') }}
-    where source_system in ('POS', 'OMS')
+        count(distinct record_id) filter (where severity = 'error') as records_in_error,
+        count(distinct record_id) filter (where severity = 'warn') as records_with_warnings,
+        count(distinct hash(order_ref)) filter (
+            where severity = 'error' and order_ref is not null
+        ) as keyed_orders_in_error,
+        count(distinct record_id) filter (
+            where severity = 'error' and order_ref is null
+        ) as records_without_order_in_error
+    from failures
     group by source_system, business_date
 ),
 
@@ -40,7 +120,8 @@ review as (
     select
         source_system,
         business_date,
-        count(*) as open_review_items
+        count(*) as open_review_items,
+        count(distinct {{ review_order() }}) as open_review_orders
     from {{ ref('rpt_review_queue') }}
     where review_status = 'open'
     group by source_system, business_date
@@ -56,6 +137,33 @@ keys as (
         source_system,
         business_date
     from rejected
+),
+
+orders as (
+    select
+        keys.source_system,
+        keys.business_date,
+        case
+            when not coalesce(files.has_purged_files, false)
+                then
+                    coalesce(keyed_orders.keyed_orders, 0)
+                    + coalesce(records_without_order.records_without_order, 0)
+        end as orders,
+        case
+            when not coalesce(files.has_purged_files, false)
+                then
+                    coalesce(findings.keyed_orders_in_error, 0)
+                    + coalesce(findings.records_without_order_in_error, 0)
+        end as orders_with_errors
+    from keys
+    left join files on keys.source_system = files.source_system and keys.business_date = files.business_date
+    left join keyed_orders
+        on keys.source_system = keyed_orders.source_system and keys.business_date = keyed_orders.business_date
+    left join records_without_order
+        on
+            keys.source_system = records_without_order.source_system
+            and keys.business_date = records_without_order.business_date
+    left join findings on keys.source_system = findings.source_system and keys.business_date = findings.business_date
 ),
 
 final as (
@@ -83,15 +191,19 @@ final as (
         cast(coalesce(files.processing_seconds, 0) as decimal(12, 3)) as processing_seconds,
         cast(coalesce(review.open_review_items, 0) as bigint) as open_review_items,
         coalesce(
-            coalesce(findings.records_in_error, 0) / nullif(files.records_received, 0)
-            > {{ var('alert_error_rate') }},
+            orders.orders_with_errors / nullif(orders.orders, 0) > {{ var('alert_error_rate') }},
             false
-        ) as is_error_rate_alert
+        ) as is_error_rate_alert,
+        cast(orders.orders as bigint) as orders,
+        cast(orders.orders_with_errors as bigint) as orders_with_errors,
+        cast(orders.orders_with_errors / nullif(orders.orders, 0) as decimal(7, 4)) as order_error_rate,
+        cast(coalesce(review.open_review_orders, 0) as bigint) as open_review_orders
     from keys
     left join files on keys.source_system = files.source_system and keys.business_date = files.business_date
     left join rejected on keys.source_system = rejected.source_system and keys.business_date = rejected.business_date
     left join findings on keys.source_system = findings.source_system and keys.business_date = findings.business_date
     left join review on keys.source_system = review.source_system and keys.business_date = review.business_date
+    left join orders on keys.source_system = orders.source_system and keys.business_date = orders.business_date
 )
 
 select * from final

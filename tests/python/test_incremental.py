@@ -246,8 +246,8 @@ def test_a_partial_run_and_findings_in_unchanged_files(tmp_path, ingest, db_path
     """Only a build in which every incremental model succeeded records the deliveries as
     reflected: after `dbt run --select` of part of the graph, the next build still recomputes
     the new deliveries. Day 2 repeats a line of day 1 and an OMS order of day 1, so findings
-    of the unchanged day-1 files change (an order, a line number, an OMS order id in several
-    files); a correction of day 2 resolves them."""
+    of the unchanged day-1 files change (an order and an OMS order id in several files); a
+    correction of day 2 resolves them."""
     source, drop = generated_drop(tmp_path, days=2, orders_per_day=60, seed=11)
     copy_day(source, drop, "20261116")
     assert ingest(drop)[0] == 0

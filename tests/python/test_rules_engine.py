@@ -331,8 +331,8 @@ def test_findings_resolve_themselves_monitoring_alerts_and_audit(tmp_path, inges
     build_1 = first["K-1"]["first_seen_at"]
     assert all(row["last_seen_at"] == build_1 and row["resolved_at"] is None for row in first.values()), first
     out = result.stdout
-    assert "ALERT: POS 2026-11-20: error rate 83.3% (5 of 6 records) is above 5.0%" in out
-    assert "ALERT: review queue holds 1 open business-rule findings (threshold 0)" in out
+    assert "ALERT: POS 2026-11-20: error rate 83.3% (5 of 6 orders) is above 5.0%" in out
+    assert "ALERT: review queue holds 1 order awaiting a decision (1 open finding; threshold 0)" in out
     assert "WARN 1 alert_error_rate_above_threshold" in out and "WARN 1 alert_review_queue_above_threshold" in out
 
     metrics = {
