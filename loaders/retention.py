@@ -4,7 +4,10 @@ What goes: the raw rows of POS and OMS files whose business date is before the
 cutoff, and of reference snapshots superseded before it. What stays: the file
 manifest (each purged delivery is marked ``purged_at``), the processing log,
 and everything dbt built from those rows (reconciliation results, error
-history, audit trail): the incremental models treat purged dates as final.
+history, audit trail): the incremental models treat purged dates as final until
+a new version of a purged date's POS file reopens the date, and a
+``dbt build --full-refresh`` refuses to drop them unless told to (see the
+README's Retention section).
 """
 
 from __future__ import annotations

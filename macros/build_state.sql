@@ -11,6 +11,15 @@
             ~ "load_id bigint not null, file_kind varchar, reflected_at timestamp not null)",
         "create table if not exists " ~ audit_schema() ~ ".build_state ("
             ~ "state_key varchar not null, state_value varchar, updated_at timestamp not null)",
+        "create table if not exists " ~ audit_schema() ~ ".kept_order_results ("
+            ~ "order_id varchar not null, business_date date not null, pos_source_file varchar, "
+            ~ "recon_status varchar, oms_order_id varchar, oms_match_count integer, oms_order_total decimal(18, 2), "
+            ~ "oms_order_status varchar, oms_created_at timestamp, oms_business_date date, oms_source_file varchar, "
+            ~ "oms_source_line bigint, kept_at timestamp not null)",
+        "create table if not exists " ~ audit_schema() ~ ".kept_oms_rows ("
+            ~ "record_id varchar not null, load_id bigint not null, oms_order_id varchar, source_order_key varchar, "
+            ~ "order_total decimal(18, 2), order_status varchar, created_at timestamp, business_date date, "
+            ~ "source_file varchar, source_line bigint, kept_at timestamp not null)",
         "create table if not exists " ~ audit_schema() ~ ".dbt_run_results ("
             ~ "invocation_id varchar not null, run_started_at timestamp, node_id varchar, resource_type varchar, "
             ~ "node_name varchar, status varchar, rows_affected bigint, execution_seconds double, message varchar, "
@@ -231,12 +240,15 @@
     {%- endif -%}
 {% endmacro %}
 
-{% macro purged_load_ids() %}
-    {#- Literal list of the deliveries whose raw rows were purged ("null" when none). -#}
+{% macro purged_load_ids(superseded_too=false) %}
+    {#- Literal list of the current deliveries whose raw rows were purged ("null" when none):
+        their rows are final. A purged version a correction superseded is not final (the
+        correction replaces what it said); superseded_too lists those as well (every delivery
+        the raw layer no longer holds). -#}
     {%- set versions = ref('stg_loader__file_versions') -%}
     {%- set query -%}
         select coalesce(string_agg(cast(load_id as varchar), ', ' order by load_id), 'null')
-        from {{ versions }} where is_purged
+        from {{ versions }} where is_purged{{ '' if superseded_too else ' and is_current_version' }}
     {%- endset -%}
     {{ return(database_value(versions, query, 'null')) }}
 {% endmacro %}
@@ -274,7 +286,7 @@
     {%- if execute and is_incremental() -%}
         delete from {{ this }}
         where load_id in ({{ changed_load_ids(['pos_orders', 'oms_orders'], ['new']) }})
-            or load_id in ({{ purged_load_ids() }})
+            or load_id in ({{ purged_load_ids(superseded_too=true) }})
     {%- else -%}
         select 1
     {%- endif -%}

@@ -2,12 +2,13 @@
 -- line that has one, whatever its other validation results: a line with a bad
 -- price does not hide a missing order (contract section 6).
 -- Incremental: a build rebuilds the orders that changed deliveries mention; orders
--- of dates whose raw files were purged are final.
+-- of dates whose raw files were purged are final (frozen_date_condition), until a new
+-- version of the date's POS file replaces them.
 {{ config(
     materialized = 'incremental',
     incremental_strategy = 'append',
     on_schema_change = 'append_new_columns',
-    pre_hook = "{{ delete_changed_rows(key_column='order_key', key_kinds=['pos_order'], frozen='business_date <= ' ~ purged_through(), date_column='business_date') }}"
+    pre_hook = "{{ delete_changed_rows(key_column='order_key', key_kinds=['pos_order'], frozen=frozen_date_condition('business_date'), date_column='business_date') }}"
 ) }}
 -- depends_on: {{ ref('int_load_changes') }}
 -- depends_on: {{ ref('int_changed_order_keys') }}
@@ -52,10 +53,11 @@ orders as (
 ),
 
 {% if is_incremental() %}
-    -- Orders of purged dates are final: a later file with the same number does not redo them.
+    -- Orders of purged dates are final: a later file with the same number does not redo
+    -- them (the order stays the purged date's, reconciled once).
     frozen_orders as (
         select order_key from {{ this }}
-        where business_date <= {{ purged_through() }}
+        where {{ frozen_date_condition('business_date') }}
     ),
 {% endif %}
 

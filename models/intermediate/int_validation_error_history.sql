@@ -5,7 +5,9 @@
 -- file, rule, record key, field and value, so a correction that fixes other
 -- lines keeps it open with its original first_seen_at.
 -- Kept through --full-refresh (full_refresh = false): it is the only record of
--- what was resolved and when.
+-- what was resolved and when. A full refresh compares every finding: one that a forced
+-- full refresh after a retention purge dropped with its purged delivery
+-- (allow_full_refresh_after_purge) is resolved as such.
 -- An incremental build compares only the findings of the rows the check models
 -- recomputed (changed_findings_condition, on both sides) and rewrites those that
 -- changed (new, moved to a corrected delivery, reopened or resolved); the post-hook
@@ -18,6 +20,7 @@
 -- depends_on: {{ ref('int_changed_order_keys') }}
 -- depends_on: {{ ref('int_build_settings') }}
 -- depends_on: {{ ref('int_changed_key_loads') }}
+-- depends_on: {{ ref('stg_loader__file_versions') }}
 {{ config(
     materialized = 'incremental',
     incremental_strategy = 'delete+insert',
@@ -27,11 +30,14 @@
     post_hook = "update {{ this }} set last_seen_at = {{ build_timestamp() }} where resolved_at is null"
 ) }}
 
+{%- set compare_all = flags.FULL_REFRESH or recompute_all() %}
 with
 
 failures as (
     select * from {{ ref('int_validation_failures') }}
-    {{ only_changed_findings() }}
+    {%- if is_incremental() and not compare_all %}
+        where {{ changed_findings_condition() }}
+    {%- endif %}
 ),
 
 current_findings as (
@@ -74,7 +80,7 @@ build as (
     previous_open as (
         select * from {{ this }}
         where resolved_at is null
-        {%- if not recompute_all() %}
+        {%- if not compare_all %}
             and {{ changed_findings_condition(pos_order_key=normalize_order_key('order_id')) }}
         {%- endif %}
     ),
@@ -125,6 +131,10 @@ build as (
             previous_open.last_seen_at,
             build.built_at as resolved_at,
             case
+                {%- if flags.FULL_REFRESH %}
+                    when previous_open.load_id in ({{ purged_load_ids() }})
+                        then 'raw rows purged: dropped by a full refresh (allow_full_refresh_after_purge)'
+                {%- endif %}
                 when not coalesce(rules.is_enabled, false) then 'rule switched off'
                 else 'no longer found (corrected delivery or new reference data)'
             end as resolution

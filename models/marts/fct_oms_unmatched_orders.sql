@@ -1,12 +1,14 @@
 -- OMS orders that claim to come from the POS but match no POS order loaded so
 -- far (contract section 7): an order the POS never sent, or a typo in the key.
 -- Incremental: a build recomputes the rows of changed OMS deliveries and the rows
--- whose source order number a changed POS or OMS delivery mentions.
+-- whose source order number a changed POS or OMS delivery mentions. Rows of purged
+-- deliveries are final, until a POS order with their number arrives: then
+-- fct_order_reconciliation matches them (audit.kept_oms_rows) and they leave.
 {{ config(
     materialized = 'incremental',
     incremental_strategy = 'append',
     on_schema_change = 'append_new_columns',
-    pre_hook = "{{ delete_changed_rows(key_column='source_order_key', key_kinds=['pos_order', 'oms_source'], load_column='load_id', file_kinds=['oms_orders'], frozen='load_id in (' ~ purged_load_ids() ~ ')') }}"
+    pre_hook = "{{ delete_changed_rows(key_column='source_order_key', key_kinds=['pos_order', 'oms_source'], load_column='load_id', file_kinds=['oms_orders'], frozen=purged_rows_still_unmatched()) }}"
 ) }}
 -- depends_on: {{ ref('int_load_changes') }}
 -- depends_on: {{ ref('int_changed_key_loads') }}

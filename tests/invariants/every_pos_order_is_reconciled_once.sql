@@ -3,7 +3,15 @@
 -- returns order keys missing from fct_order_reconciliation, present there
 -- without a POS line, or present more than once. Checks the orders the build
 -- recomputed, every order on a full rebuild (scope_condition).
+-- An order of a purged date is final (frozen_date_condition): it stays reconciled
+-- without its removed POS lines, and a later file that repeats its number adds no row:
+-- the order keeps its purged date's row, which the recomputed dates do not include, so
+-- the final rows of the checked order numbers are read too.
 {{ scope_dependencies(true) }}
+{%- set recomputed = scope_condition({
+    'key_column': 'order_id', 'key_kinds': ['pos_order', 'oms_source'], 'date_column': 'business_date',
+    'exact': true
+}) %}
 with
 
 pos_keys as (
@@ -17,18 +25,28 @@ pos_keys as (
         }) }}
 ),
 
+reconciled_rows as (
+    select
+        order_id,
+        business_date
+    from {{ ref('fct_order_reconciliation') }}
+    where {{ recomputed }}
+    union all
+    select
+        orders.order_id,
+        orders.business_date
+    from {{ ref('fct_order_reconciliation') }} as orders
+    semi join pos_keys on orders.order_id = pos_keys.order_key
+    where {{ frozen_date_condition('orders.business_date') }} and not coalesce({{ recomputed }}, false)
+),
+
 reconciled as (
     select
         order_id,
-        count(*) as occurrences
-    from {{ ref('fct_order_reconciliation') }}
-    where {{ scope_condition({
-        'key_column': 'order_id', 'key_kinds': ['pos_order', 'oms_source'], 'date_column': 'business_date',
-        'exact': true
-    }) }}
+        count(*) as occurrences,
+        bool_and({{ frozen_date_condition('business_date') }}) as is_final
+    from reconciled_rows
     group by order_id
-    -- orders of purged dates stay reconciled without their (removed) POS lines
-    having max(business_date) > {{ purged_through() }} or count(*) > 1
 ),
 
 problems as (
@@ -41,7 +59,10 @@ problems as (
         end as problem
     from pos_keys
     full outer join reconciled on pos_keys.order_key = reconciled.order_id
-    where reconciled.order_id is null or pos_keys.order_key is null or reconciled.occurrences > 1
+    where
+        reconciled.order_id is null
+        or (pos_keys.order_key is null and not reconciled.is_final)
+        or reconciled.occurrences > 1
 )
 
 select * from problems
