@@ -60,6 +60,7 @@
                     {%- do written.append(node.alias ~ ' (' ~ rows ~ ' rows)') -%}
                 {%- endif -%}
             {%- endfor -%}
+            {%- do export_mart_descriptions(marts, bi_dir) -%}
             {{ log("BI export: " ~ written | length ~ " marts written to " ~ bi_dir ~ ": " ~ written | join(', '), info=true) }}
         {%- endif -%}
     {%- endif -%}
@@ -93,4 +94,36 @@
         where parse_filename(file) = '{{ name | replace("'", "''") }}'
     {%- endset -%}
     {{ return(run_query(query).columns[0].values()[0] > 0) }}
+{% endmacro %}
+
+{% macro export_mart_descriptions(marts, bi_dir) %}
+    {#- The marts' and their columns' descriptions from the project's docs, as
+        <bi_dir>/_descriptions.parquet (relation, column_name, description; column_name is
+        null for the relation itself): python -m recon_tools.bi init puts them on the BI
+        views, where SQLAlchemy and BI tools read them as table and column comments. -#}
+    {%- set rows = [] -%}
+    {%- for node in marts -%}
+        {%- do rows.append((node.alias, none, node.description)) -%}
+        {%- for column in node.columns.values() -%}
+            {%- do rows.append((node.alias, column.name, column.description)) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {%- set copy_sql -%}
+        copy (
+            select * from (values
+            {%- for relation, column_name, description in rows %}
+                ({{ bi_literal(relation) }}, {{ bi_literal(column_name) }}, {{ bi_literal(description | trim) }})
+                {%- if not loop.last %},{% endif %}
+            {%- endfor %}
+            ) as descriptions (relation, column_name, description)
+        ) to '{{ (bi_dir ~ '/_descriptions.parquet') | replace("'", "''") }}'
+        (format parquet, use_tmp_file true)
+    {%- endset -%}
+    {%- if rows -%}
+        {%- do run_query(copy_sql) -%}
+    {%- endif -%}
+{% endmacro %}
+
+{% macro bi_literal(value) %}
+    {%- if value is none -%}null::varchar{%- else -%}'{{ value | replace("'", "''") }}'{%- endif -%}
 {% endmacro %}

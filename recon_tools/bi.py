@@ -29,6 +29,9 @@ DEFAULT_BI_DIR = PROJECT_ROOT / "data" / "bi"
 DEFAULT_BI_DB = PROJECT_ROOT / "data" / "bi.duckdb"
 # DuckDB's COPY (USE_TMP_FILE) writes tmp_<name> beside the target before renaming it.
 IN_PROGRESS_PREFIX = "tmp_"
+# The marts' descriptions from the project's docs (relation, column_name, description), written
+# by the build's export hook and by init's first export; init puts them on the views.
+DESCRIPTIONS = "_descriptions.parquet"
 VIEW_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
@@ -62,7 +65,7 @@ def exported_marts(bi_dir: Path) -> list[Path]:
     return sorted(
         path
         for path in bi_dir.glob("*.parquet")
-        if not path.name.startswith(IN_PROGRESS_PREFIX) and VIEW_NAME.match(path.stem)
+        if not path.name.startswith((IN_PROGRESS_PREFIX, "_")) and VIEW_NAME.match(path.stem)
     )
 
 
@@ -105,6 +108,14 @@ def export_marts(db_path: Path, bi_dir: Path) -> list[str]:
             # COPY takes the file name as a literal, not a parameter: quoted by _literal.
             options = "(format parquet, compression zstd, use_tmp_file true)"
             con.execute(f'copy (select * from marts."{name}") to {target} {options}')  # noqa: S608 - checked name
+        # The build's comments (persist_docs) are the docs' descriptions.
+        con.execute(
+            "copy (select table_name as relation, null::varchar as column_name, comment as description "  # noqa: S608
+            "from duckdb_tables() where schema_name = 'marts' and database_name = current_database() "
+            "union all select table_name, column_name, comment from duckdb_columns() "
+            "where schema_name = 'marts' and database_name = current_database()) "
+            f"to {_literal(str(bi_dir / DESCRIPTIONS))} (format parquet, use_tmp_file true)"
+        )
     finally:
         con.close()
     return names
@@ -118,6 +129,7 @@ def write_bi_database(bi_dir: Path, out: Path) -> list[View]:
     for leftover in (staging, staging.with_name(staging.name + ".wal")):
         leftover.unlink(missing_ok=True)
     views = []
+    descriptions = read_descriptions(bi_dir)
     con = duckdb.connect(str(staging))
     try:
         con.execute("create schema marts")
@@ -125,10 +137,15 @@ def write_bi_database(bi_dir: Path, out: Path) -> list[View]:
             # Names match VIEW_NAME (checked identifiers); absolute paths work from any client's directory.
             source = _literal(str(path))
             con.execute(f'create view marts."{path.stem}" as select * from read_parquet({source})')  # noqa: S608
+            described = descriptions.get((path.stem, None))
+            note = f"marts.{path.stem} as of the last dbt build, read from {path}"
             con.execute(
-                f'comment on view marts."{path.stem}" is '
-                + _literal(f"marts.{path.stem} as of the last dbt build, read from {path}")
+                f'comment on view marts."{path.stem}" is ' + _literal(f"{described}\n\n({note})" if described else note)
             )
+            columns = [row[0] for row in con.execute(f'describe marts."{path.stem}"').fetchall()]
+            for column in columns:
+                if text := descriptions.get((path.stem, column)):
+                    con.execute(f'comment on column marts."{path.stem}"."{column}" is {_literal(text)}')
             rows = con.execute(f'select count(*) from marts."{path.stem}"').fetchone()[0]  # noqa: S608
             views.append(View(path.stem, path, rows))
         con.execute("checkpoint")
@@ -142,6 +159,19 @@ def write_bi_database(bi_dir: Path, out: Path) -> list[View]:
     # Readers that have the old file open keep reading it; new connections get the new one.
     staging.replace(out)
     return views
+
+
+def read_descriptions(bi_dir: Path) -> dict[tuple[str, str | None], str]:
+    """{(relation, column or None): description} from the export, empty when there is none."""
+    path = bi_dir / DESCRIPTIONS
+    if not path.exists():
+        return {}
+    with duckdb.connect() as con:
+        rows = con.execute(
+            "select relation, column_name, description from read_parquet(?) where coalesce(description, '') <> ''",
+            [str(path)],
+        ).fetchall()
+    return {(relation, column): description for relation, column, description in rows}
 
 
 def init(bi_dir: Path, out: Path, db_path: Path) -> tuple[list[View], list[str]]:
@@ -201,8 +231,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for view in views:
             print(f"  marts.{view.name:<28} {view.rows:>10} rows")
         print(
-            "Connect read-only, e.g.  duckdb -readonly "
-            f"{out.resolve()}   (every dbt build refreshes the files; see docs/bi_access.md)"
+            f"Connect read-only, e.g.  recon-sql --db {out.resolve()} 'select * from marts.<view>'"  # noqa: S608 - a message
+            "   (every dbt build refreshes the files; see docs/bi_access.md)"
         )
     return 0
 

@@ -202,13 +202,43 @@ def scenario(tmp_path_factory) -> dict[str, object]:
     }
 
 
+def test_sqlalchemy_lists_the_marts_and_their_described_columns(scenario):
+    """What Superset and other SQLAlchemy tools do when a dataset is added: list the schema's
+    relations, then reflect a relation's columns, whose comments are the docs' descriptions."""
+    engine = sqlalchemy.create_engine(f"duckdb:///{scenario['bi_db']}", connect_args={"read_only": True})
+    with duckdb.connect(str(scenario["db"]), read_only=True) as pipeline:
+        expected = pipeline.execute(
+            "select column_name from duckdb_columns() where schema_name = 'marts' "
+            "and table_name = 'rpt_reconciliation_summary' order by column_index"
+        ).fetchall()
+        documented = pipeline.execute(
+            "select comment from duckdb_tables() where schema_name = 'marts' "
+            "and table_name = 'rpt_reconciliation_summary'"
+        ).fetchone()[0]
+    try:
+        with engine.connect() as con:
+            inspector = sqlalchemy.inspect(con)
+            assert set(inspector.get_view_names(schema="marts")) == set(mart_names(scenario["db"]))
+            columns = inspector.get_columns("rpt_reconciliation_summary", schema="marts")
+            comment = inspector.get_table_comment("rpt_reconciliation_summary", schema="marts")["text"]
+    finally:
+        engine.dispose()
+    assert [column["name"] for column in columns] == [name for (name,) in expected]
+    described = {column["name"]: column["comment"] for column in columns}
+    assert all(described.values()), [name for name, text in described.items() if not text]
+    assert "match" in described["match_rate"].lower()
+    assert documented and comment.startswith(documented.strip()[:80]), comment
+    assert "as of the last dbt build" in comment
+
+
 def test_each_build_exports_every_mart(scenario):
     bi_dir: Path = scenario["bi_dir"]
     marts = mart_names(scenario["db"])
     assert {"fct_order_reconciliation", "rpt_reconciliation_summary", "fct_validation_errors"} <= set(marts)
     assert f"BI export: {len(marts)} marts written to {bi_dir}: " in scenario["first"].stdout
     assert f"BI export: {len(marts)} marts written to {bi_dir}: " in scenario["second"].stdout
-    assert sorted(p.name for p in bi_dir.iterdir()) == [f"{name}.parquet" for name in marts]  # no tmp_ file left
+    # Every mart and the docs' descriptions; no tmp_ file left.
+    assert sorted(p.name for p in bi_dir.iterdir()) == [bi.DESCRIPTIONS] + [f"{name}.parquet" for name in marts]
     with duckdb.connect(str(scenario["db"]), read_only=True) as main_db:
         for name in marts:
             path = str(bi_dir / f"{name}.parquet")
