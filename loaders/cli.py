@@ -43,8 +43,10 @@ LABELS = {
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # Installed as the recon-loader command; also run as python -m loaders.
+    prog = "recon-loader" if Path(sys.argv[0]).name == "recon-loader" else "python -m loaders"
     parser = argparse.ArgumentParser(
-        prog="python -m loaders",
+        prog=prog,
         description="Land POS, OMS and reference CSV files from a drop location into the DuckDB raw layer.",
         epilog=__doc__.split("\n", 2)[2] if __doc__ else None,
         formatter_class=argparse.RawDescriptionHelpFormatter,
