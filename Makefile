@@ -10,11 +10,12 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
 DEMO_DROP ?= demo/drop
-DEMO_DB ?= data/demo.duckdb
-# make docs / report read the pipeline's database when there is one, else the demo's.
-DB ?= $(or $(RECON_DB_PATH),$(if $(wildcard data/recon.duckdb),data/recon.duckdb,$(DEMO_DB)))
+# One database for everything: the demo builds into it too (a database holding deliveries
+# from another drop is never replaced: make demo stops and says so).
+DB ?= $(or $(RECON_DB_PATH),data/recon.duckdb)
+DASHBOARD_PORT ?= 8501
 
-.PHONY: help setup system-deps demo build test lint format docs docs-serve report bi clean bench bench-sftp
+.PHONY: help setup system-deps demo demo-next-day build test lint format docs docs-serve report bi dashboard clean bench bench-sftp
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -33,15 +34,22 @@ system-deps: ## install OpenSSH server and Chromium for the tests when missing (
 	@bash scripts/ensure-system-packages.sh
 
 demo: setup ## generate a demo drop, ingest it, build every layer, print the summary
-	rm -rf $(DEMO_DROP) $(DEMO_DB) $(DEMO_DB).wal
+	$(BIN)/python -m recon_tools.demo prepare --db $(DB) --drop $(DEMO_DROP)
 	$(BIN)/python -m recon_tools.generate_drop --out $(DEMO_DROP) --days 5 --orders 300
-	RECON_DB_PATH=$(DEMO_DB) $(BIN)/python -m loaders ingest --from $(DEMO_DROP)
-	RECON_DB_PATH=$(DEMO_DB) $(BIN)/dbt build --quiet --warn-error-options '{"error": []}'
+	RECON_DB_PATH=$(DB) $(BIN)/python -m loaders ingest --from $(DEMO_DROP)
+	RECON_DB_PATH=$(DB) $(BIN)/dbt build --quiet --warn-error-options '{"error": []}'
 	@echo
-	@RECON_DB_PATH=$(DEMO_DB) $(BIN)/python -m recon_tools.summary
+	@RECON_DB_PATH=$(DB) $(BIN)/python -m recon_tools.summary
+
+demo-next-day: setup ## add the next business date to the demo drop, ingest it, build, print the summary
+	$(BIN)/python -m recon_tools.generate_drop --out $(DEMO_DROP) --next-day
+	RECON_DB_PATH=$(DB) $(BIN)/python -m loaders ingest --from $(DEMO_DROP)
+	RECON_DB_PATH=$(DB) $(BIN)/dbt build --quiet --warn-error-options '{"error": []}'
+	@echo
+	@RECON_DB_PATH=$(DB) $(BIN)/python -m recon_tools.summary
 
 build: setup ## dbt build against $$RECON_DB_PATH (default data/recon.duckdb)
-	$(BIN)/dbt build
+	RECON_DB_PATH=$(DB) $(BIN)/dbt build
 
 lint: setup ## ruff (lint + format check) and sqlfluff, zero findings
 	$(BIN)/ruff check .
@@ -66,10 +74,16 @@ docs-serve: docs ## serve the docs site on http://localhost:8080
 	RECON_DB_PATH=$(DB) $(BIN)/dbt docs serve --port 8080 --no-browser
 
 report: setup ## write the operations report (HTML + missing-orders CSV) for the latest date into reports/
-	RECON_DB_PATH=$(DB) $(BIN)/python -m recon_tools.report --db $(DB) $(REPORT_ARGS)
+	$(BIN)/python -m recon_tools.report --db $(DB) $(REPORT_ARGS)
 
 bi: setup ## set up data/bi.duckdb, the read-only database for BI tools
 	$(BIN)/python -m recon_tools.bi init --db $(DB)
+
+dashboard: setup ## serve the dashboard on http://localhost:8501 (reads data/bi.duckdb; made by make bi when missing)
+	@test -f data/bi.duckdb || $(BIN)/python -m recon_tools.bi init --db $(DB) --quiet
+	@echo "dashboard: open http://localhost:$(DASHBOARD_PORT) (Ctrl-C stops it)"
+	$(BIN)/streamlit run dashboard/app.py --server.headless true --server.port $(DASHBOARD_PORT) \
+		--browser.gatherUsageStats false --client.toolbarMode viewer
 
 bench: setup ## time the project against DuckDB alone, datacompy and pandas (BENCH_ARGS="--orders 1000000")
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[bench]" 2>&1 | grep -v '^WARNING: Location' || true
@@ -78,5 +92,5 @@ bench: setup ## time the project against DuckDB alone, datacompy and pandas (BEN
 bench-sftp: setup system-deps ## download a 300 MB file through the loader and OpenSSH's sftp, print both speeds
 	$(BIN)/python bench/bench_sftp.py --size-mb 300
 
-clean: ## remove build output and the demo (keeps data/recon.duckdb)
-	rm -rf target logs $(DEMO_DROP) $(DEMO_DB) $(DEMO_DB).wal test-output
+clean: ## remove build output and the demo drop (keeps the database)
+	rm -rf target logs $(DEMO_DROP) test-output

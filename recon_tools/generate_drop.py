@@ -74,8 +74,12 @@ select
 from lines
 """
 
-# printf pads without truncating (lpad would cut order numbers past 9,999,999 and collide them).
-ORDER_ID = "store_id || '-' || printf('%07d', day_index * $orders + order_no + 1)"
+# Order numbers count days from NUMBERING_EPOCH ($offset is the first day's distance from it),
+# so a drop generated later, with another start or seed, continues the numbering instead of
+# restarting it (for the same --orders). printf pads without truncating (lpad would cut order
+# numbers past 9,999,999 and collide them).
+NUMBERING_EPOCH = START_DATE
+ORDER_ID = "store_id || '-' || printf('%07d', (day_index + $offset) * $orders + order_no + 1)"
 
 POS_FILE_SQL = """
 copy (
@@ -155,7 +159,7 @@ copy (
     pos_channel as (
         select
             oms_day,
-            'OMS-' || printf('%09d', (day_index * $orders + order_no) * 2 + copy_no) as oms_order_id,
+            'OMS-' || printf('%09d', ((day_index + $offset) * $orders + order_no) * 2 + copy_no) as oms_order_id,
             'POS' as source_system,
             case when anomaly between 80 and 89 then ' ' || lower(order_id) || ' ' else order_id end
                 as source_order_id,
@@ -171,10 +175,10 @@ copy (
     other_channels as (
         select
             d as oms_day,
-            'OMS-W' || printf('%09d', d * $orders + k) as oms_order_id,
+            'OMS-W' || printf('%09d', (d + $offset) * $orders + k) as oms_order_id,
             case when k % 20 = 0 then 'POS' else ['WEB', 'EDI', 'API', 'MANUAL'][k % 4 + 1] end as source_system,
-            case when k % 20 = 0 then 'S999-' || printf('%07d', d * $orders + k)
-                else 'X-' || cast(d * $orders + k as varchar) end as source_order_id,
+            case when k % 20 = 0 then 'S999-' || printf('%07d', (d + $offset) * $orders + k)
+                else 'X-' || cast((d + $offset) * $orders + k as varchar) end as source_order_id,
             case when k % 20 = 0 then 'S999' else null end as store_id,
             null as customer_id,
             'CREATED' as order_status,
@@ -228,8 +232,12 @@ def generate(
     start: date = START_DATE,
     truth: Path | None = None,
     extras: bool = True,
+    last_days: int | None = None,
 ) -> dict[str, int]:
-    """Write the drop under ``out`` and return counts of what was written."""
+    """Write the drop under ``out`` and return counts of what was written.
+
+    last_days: write the POS and OMS files of only the last N days (the days before are
+    generated too, so that their late orders reach the first written OMS file)."""
     for sub in ("pos", "oms", "reference"):
         (out / sub).mkdir(parents=True, exist_ok=True)
     # Capped, with a spill directory: 10M orders a day must not take the machine's memory.
@@ -242,20 +250,21 @@ def generate(
     params = {"seed": seed, "days": days, "orders": orders_per_day, "start": start}
     con.execute(ORDERS_SQL, params)
     con.execute(LINES_SQL, {"seed": seed})
-    for day in range(days):
+    offset = (start - NUMBERING_EPOCH).days
+    for day in range(days - (last_days or days), days):
         stamp = (start + timedelta(days=day)).strftime("%Y%m%d")
-        day_params = {"day": day, "orders": orders_per_day}
+        day_params = {"day": day, "orders": orders_per_day, "offset": offset}
         pos_path = out / "pos" / f"pos_orders_{stamp}.csv"
         con.execute(_copy_sql(POS_FILE_SQL, pos_path), day_params)
         oms_path = out / "oms" / f"oms_orders_{stamp}.csv"
         con.execute(
             _copy_sql(OMS_FILE_SQL, oms_path),
-            {"day": day, "orders": orders_per_day, "days": days, "start": start},
+            {"day": day, "orders": orders_per_day, "days": days, "start": start, "offset": offset},
         )
     _write_reference(out)
     if truth is not None:
         truth.parent.mkdir(parents=True, exist_ok=True)
-        con.execute(_copy_sql(TRUTH_SQL, truth), {"orders": orders_per_day, "days": days})
+        con.execute(_copy_sql(TRUTH_SQL, truth), {"orders": orders_per_day, "days": days, "offset": offset})
     if extras:
         # What a real drop also holds: an upload in progress and a stray file.
         (out / "pos" / f"pos_orders_{(start + timedelta(days=days)).strftime('%Y%m%d')}.csv.part").write_text(
@@ -266,6 +275,15 @@ def generate(
     con.close()
     spill.cleanup()
     return {"days": days, "orders": days * orders_per_day, "pos_lines": lines}
+
+
+def drop_dates(out: Path) -> tuple[date, date]:
+    """The first and the last business date of the drop's POS files."""
+    stamps = sorted(path.name[len("pos_orders_") : -len(".csv")] for path in (out / "pos").glob("pos_orders_*.csv"))
+    if not stamps:
+        raise SystemExit(f"error: {out} holds no POS file to continue (generate a drop first)")
+    parse = lambda stamp: date(int(stamp[:4]), int(stamp[4:6]), int(stamp[6:]))  # noqa: E731
+    return parse(stamps[0]), parse(stamps[-1])
 
 
 def _copy_sql(template: str, path: Path) -> str:
@@ -297,8 +315,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--start", type=date.fromisoformat, default=START_DATE, help="first business date")
     parser.add_argument("--truth", type=Path, help="also write the expected reconciliation per order to this CSV")
     parser.add_argument("--no-extras", action="store_true", help="omit the partial upload and the stray file")
+    parser.add_argument(
+        "--next-day",
+        action="store_true",
+        help="add the business date after the drop's latest POS file, continuing its orders "
+        "(with the same --seed and --orders as the drop was made with; the defaults are the demo's)",
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
+    if args.next_day:
+        first, last = drop_dates(args.out)
+        generate(
+            args.out,
+            days=(last - first).days + 2,
+            orders_per_day=args.orders,
+            seed=args.seed,
+            start=first,
+            extras=False,
+            last_days=1,
+        )
+        added = last + timedelta(days=1)
+        # The upload the first run left in progress for that date has completed.
+        (args.out / "pos" / f"pos_orders_{added:%Y%m%d}.csv.part").unlink(missing_ok=True)
+        print(
+            f"wrote business date {added.isoformat()} ({args.orders} POS orders, its OMS file with the late "
+            f"orders of {last.isoformat()}) to {args.out} in {time.perf_counter() - started:.1f} s"
+        )
+        return 0
     counts = generate(
         args.out,
         days=args.days,

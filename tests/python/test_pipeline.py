@@ -397,7 +397,15 @@ def test_invariant_tests_fail_when_a_row_is_lost_or_an_order_doubled(tmp_path, i
 
 
 def test_build_before_any_load_says_what_to_do(tmp_path, dbt):
-    result = dbt(tmp_path / "never_loaded.duckdb", "build")
+    never = tmp_path / "never_loaded.duckdb"
+    for command in (("build",), ("show", "--select", "fct_order_reconciliation")):
+        result = dbt(never, *command)
+        assert result.returncode != 0
+        assert "No database at" in result.stdout and "nothing was created" in result.stdout
+        assert "python -m loaders ingest --from DIR" in result.stdout
+        assert not never.exists()
+    # A database the loader never wrote to.
+    execute(never, "select 1")
+    result = dbt(never, "build")
     assert result.returncode != 0
     assert "No raw layer in" in result.stdout
-    assert "python -m loaders ingest --from DIR" in result.stdout

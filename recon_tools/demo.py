@@ -1,0 +1,76 @@
+"""The demo's guard: ``python -m recon_tools.demo prepare --db PATH --drop DIR``.
+
+``make demo`` builds the demo into the project's one database (RECON_DB_PATH, default
+data/recon.duckdb), so that every command the README shows afterwards (dbt show, dbt
+build, make report, make bi, make docs) works on the demo's results with nothing to
+export. Before it replaces that database, ``prepare`` checks that it holds nothing but
+an earlier demo: a database with deliveries from any other drop is never removed.
+
+Exit codes: 0 ready (the old demo database and drop removed); 2 the database holds other
+deliveries, or cannot be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+
+from loaders.database import db_path_from_env, lock_message
+
+
+class DemoError(Exception):
+    """The database cannot be replaced by the demo; the message says why and what to do."""
+
+
+def foreign_sources(db_path: Path, drop: Path) -> list[str]:
+    """The drop locations, other than the demo's, that the database holds deliveries from."""
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        has_manifest = con.execute(
+            "select count(*) from duckdb_tables() where schema_name = 'raw' and table_name = 'file_manifest'"
+        ).fetchone()[0]
+        if not has_manifest:
+            return []
+        sources = [uri for (uri,) in con.execute("select distinct source_uri from raw.file_manifest").fetchall()]
+    demo = {str(drop), str(drop.resolve())}
+    return sorted(uri for uri in sources if uri not in demo)
+
+
+def prepare(db_path: Path, drop: Path) -> None:
+    if db_path.exists():
+        try:
+            others = foreign_sources(db_path, drop)
+        except duckdb.Error as exc:
+            raise DemoError(lock_message(db_path, exc) or f"cannot read {db_path}: {exc}") from None
+        if others:
+            raise DemoError(
+                f"{db_path} holds deliveries from {', '.join(others)}, not only the demo's: "
+                "`make demo` would replace it. Run the demo into another file: "
+                "make demo RECON_DB_PATH=data/demo.duckdb"
+            )
+    for path in (db_path, Path(f"{db_path}.wal")):
+        path.unlink(missing_ok=True)
+    shutil.rmtree(drop, ignore_errors=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m recon_tools.demo", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run = commands.add_parser("prepare", help="remove the previous demo; refuse a database with other deliveries")
+    run.add_argument("--db", metavar="PATH", help="database (default: $RECON_DB_PATH, else data/recon.duckdb)")
+    run.add_argument("--drop", metavar="DIR", type=Path, required=True, help="the demo drop")
+    args = parser.parse_args(argv)
+    try:
+        prepare(db_path_from_env(args.db), args.drop)
+    except DemoError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
