@@ -75,7 +75,9 @@ def test_the_demo_builds_into_the_database_every_command_reads_by_default(tmp_pa
 
 def test_after_the_demo_dbt_show_and_the_sql_shell_read_its_results(demo, dbt_dirs):
     env = {**demo["env"], "RECON_DB_PATH": str(demo["db"])}
-    command, _ = dbt_command(demo["db"], ("show", "--select", "rpt_reconciliation_summary", "--limit", "10"), PROJECT_ROOT, dbt_dirs)
+    command, _ = dbt_command(
+        demo["db"], ("show", "--select", "rpt_reconciliation_summary", "--limit", "10"), PROJECT_ROOT, dbt_dirs
+    )
     shown = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert shown.returncode == 0, shown.stdout[-3000:]
     assert "2026-11-22" in shown.stdout
