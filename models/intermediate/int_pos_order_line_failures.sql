@@ -147,9 +147,7 @@ snapshots as (
     select
         coalesce(bool_or(snapshot_kind = 'stores' and is_loaded), false) as has_stores,
         coalesce(bool_or(snapshot_kind = 'products' and is_loaded), false) as has_products,
-        coalesce(bool_or(snapshot_kind = 'customers' and is_loaded), false) as has_customers,
-        coalesce(bool_or(snapshot_kind = 'prices' and is_loaded), false) as has_prices,
-        coalesce(bool_or(snapshot_kind = 'stock' and is_loaded), false) as has_stock
+        coalesce(bool_or(snapshot_kind = 'customers' and is_loaded), false) as has_customers
     from {{ ref('int_reference_snapshots') }}
 ),
 
@@ -217,8 +215,6 @@ joined as (
         line_number_use.occurrences as line_number_occurrences,
         snapshots.has_stores,
         snapshots.has_customers,
-        snapshots.has_prices,
-        snapshots.has_stock,
         customers.customer_id is not null as is_customer_known,
         customers.credit_limit,
         customers.delivery_weekdays,

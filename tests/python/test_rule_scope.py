@@ -3,12 +3,11 @@ validated per delivery and only warned about; the error rate and the review queu
 
 from __future__ import annotations
 
-import os
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT_ROOT, _run_dbt, oms_file, pos_file, query, query_dicts, write_files
+from conftest import copy_project, dbt_runner, oms_file, pos_file, query, query_dicts, write_files
 
 from loaders.cli import main as loader_main
 
@@ -76,19 +75,11 @@ DROP = {
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory, dbt_dirs: dict[str, Path]) -> tuple[Path, str]:
-    """The drop above, ingested and built once (review queue threshold 2): the database and dbt's output.
-    The build runs on the session's database path, as the dbt fixture does, so dbt does not re-parse."""
+    """The drop above, ingested and built once (review queue threshold 2): the database and dbt's output."""
     root = tmp_path_factory.mktemp("rule_scope")
     db = root / "recon.duckdb"
     assert loader_main(["ingest", "--from", str(write_files(root / "drop", DROP)), "--db", str(db), "--quiet"]) == 0
-    fixed = dbt_dirs["db"]
-    os.replace(db, fixed)
-    try:
-        result = _run_dbt(fixed, ("build", "--vars", "{alert_review_queue_size: 2}"), PROJECT_ROOT, dbt_dirs)
-    finally:
-        for suffix in ("", ".wal"):
-            if Path(f"{fixed}{suffix}").exists():
-                os.replace(f"{fixed}{suffix}", f"{db}{suffix}")
+    result = dbt_runner(dbt_dirs)(db, "build", "--vars", "{alert_review_queue_size: 2}")
     assert result.returncode == 0, result.stdout[-4000:]
     return db, result.stdout
 
@@ -167,3 +158,24 @@ def test_the_error_rate_and_the_review_queue_alert_count_orders(built, dbt_dirs)
     assert "WARN 1 alert_review_queue_above_threshold" in out
     compiled = dbt_dirs["target"] / "compiled" / "order_recon" / "tests" / "alerts"
     assert query(db_path, (compiled / "alert_review_queue_above_threshold.sql").read_text())[0][0] == 3
+
+
+def test_a_finding_with_a_rule_id_the_seed_does_not_know_fails_the_build(tmp_path, dbt):
+    """A mistyped rule id in a check model used to drop its findings in silence (an inner join
+    with the seed); now the finding stays and the build fails, naming the rule."""
+    project = copy_project(tmp_path / "project")
+    model = project / "models" / "intermediate" / "int_pos_order_line_failures.sql"
+    text = model.read_text()
+    assert "'pos_currency_known'" in text
+    model.write_text(text.replace("'pos_currency_known'", "'pos_currency_knwon'"))
+    db = tmp_path / "recon.duckdb"
+    drop = write_files(
+        tmp_path / "drop", {"pos/pos_orders_20261120.csv": pos_file(line("T-1", "20", 1, currency="XYZ"))}
+    )
+    assert loader_main(["ingest", "--from", str(drop), "--db", str(db), "--quiet"]) == 0
+    result = dbt(db, "build", project_dir=project)
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert "FAIL 1 every_finding_names_a_rule_of_the_seed" in result.stdout
+    assert query(db, "select rule_id, severity from intermediate.int_validation_failures where order_id = 'T-1'") == [
+        ("pos_currency_knwon", None)
+    ]

@@ -4,7 +4,6 @@ findings resolve themselves; monitoring, alerts, the audit trail and retention w
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import pytest
 from conftest import PROJECT_ROOT, execute, oms_file, pos_file, query, query_dicts, write_files
@@ -474,7 +473,11 @@ def test_purge_without_a_database_is_a_clear_error(tmp_path, capsys):
     assert "no database at" in capsys.readouterr().err
 
 
-def test_project_has_no_unused_case_files():
-    # The cases above name real files of the interface (no typo in the expected file names).
-    assert all(name.startswith(("reference/", "oms/", "pos/")) for name, _ in OTHER_CASES.values())
-    assert Path(PROJECT_ROOT / "seeds" / "order_validation_rules.csv").exists()
+def test_every_case_names_a_file_the_loader_lands():
+    """A case whose file name the loader ignores (a typo such as stock.cvs) would never be
+    delivered, and its rule would be "covered" by a case that cannot run."""
+    from loaders.contract import classify
+
+    landed = {name for rule, (name, _) in OTHER_CASES.items() if rule != "file_ignored"}
+    assert {name for name in landed if classify(name).kind is None} == set()
+    assert classify(OTHER_CASES["file_ignored"][0]).kind is None  # that case is a name the loader ignores
