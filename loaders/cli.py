@@ -25,8 +25,9 @@ from pathlib import Path
 import duckdb
 
 from loaders import __version__
+from loaders.cli_support import fail
 from loaders.database import db_path_from_env
-from loaders.errors import EngineFailure, LoaderError
+from loaders.errors import EngineFailure, ReconError
 from loaders.ingest import FileOutcome, IngestReport, ingest
 from loaders.retention import cutoff_for, purge, retention_days
 from loaders.sources import open_source
@@ -180,10 +181,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         source = open_source(args.location, **{k: v for k, v in options.items() if v is not None})
         report = ingest(source, db_path, on_file=on_file, progress=bool(options["progress"]))
-    except LoaderError as exc:
-        return _fail(exc, args.json)
+    except ReconError as exc:
+        return fail(exc, args.json)
     except duckdb.Error as exc:
-        return _fail(EngineFailure(f"DuckDB failed: {str(exc).splitlines()[0]}"), args.json)
+        return fail(EngineFailure(f"DuckDB failed: {str(exc).splitlines()[0]}"), args.json)
     if args.json:
         print(json.dumps(report.to_dict(), default=str))
     else:
@@ -191,23 +192,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0 if report.ok else 1
 
 
-def _fail(exc: LoaderError, as_json: bool) -> int:
-    """One line on stderr, or one JSON document, and the error's exit code."""
-    if as_json:
-        print(json.dumps({"ok": False, "error": str(exc), "exit_code": exc.exit_code}))
-    else:
-        print(f"error: {exc}", file=sys.stderr)
-    return exc.exit_code
-
-
 def _run_purge(args: argparse.Namespace, db_path: Path) -> int:
     try:
         cutoff = args.before or cutoff_for(retention_days(args.older_than_days))
         report = purge(db_path, cutoff, dry_run=args.dry_run)
-    except LoaderError as exc:
-        return _fail(exc, args.json)
+    except ReconError as exc:
+        return fail(exc, args.json)
     except duckdb.Error as exc:
-        return _fail(EngineFailure(f"DuckDB failed: {str(exc).splitlines()[0]}"), args.json)
+        return fail(EngineFailure(f"DuckDB failed: {str(exc).splitlines()[0]}"), args.json)
     if args.json:
         print(json.dumps({"ok": True, **report.to_dict()}, default=str))
         return 0

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 
 from loaders.contract import FILE_KINDS
-from loaders.errors import ConfigError, DatabaseBusyError, EngineFailure
+from loaders.errors import ConfigError, DatabaseBusyError, DatabaseMissingError, EngineFailure
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB_PATH = PROJECT_ROOT / "data" / "recon.duckdb"
@@ -85,9 +85,37 @@ def memory_limit_problem(value: str) -> str | None:
     return None
 
 
-def connect(path: Path) -> duckdb.DuckDBPyConnection:
-    """Open (and create) the database for writing, with a message that names the fix when it is locked."""
-    if path.stem.lower() in SCHEMA_NAMES:
+# What to do about a database held by another process, when the caller names nothing more fitting.
+WRITER_HINT = "wait for it to finish and run again"
+READER_HINT = (
+    "close that reader and run again. Dashboards and BI tools read data/bi.duckdb "
+    "(make bi), which never holds the pipeline's database"
+)
+
+
+def open_database(
+    path: Path,
+    *,
+    read_only: bool = False,
+    must_exist: bool | None = None,
+    busy_hint: str | None = None,
+    missing_hint: str = "pass --db or set RECON_DB_PATH (land a drop with `python -m loaders ingest` first)",
+) -> duckdb.DuckDBPyConnection:
+    """Open the database: the one way every tool of the project does it.
+
+    Writing (the loader) creates the file and its directory; reading never creates anything.
+    ``must_exist`` (default: when reading) refuses a missing file with ``DatabaseMissingError``
+    and ``missing_hint``. A file held by another process raises ``DatabaseBusyError``, whose
+    message names the holder (``lock_message``) and then ``busy_hint``, what the caller's user
+    can do (default: wait for a writer, close a reader). The session runs in UTC with the dbt
+    profile's memory cap and spill directory (profiles.yml).
+    """
+    path = Path(path)
+    if must_exist is None:
+        must_exist = read_only
+    if must_exist and not path.is_file():
+        raise DatabaseMissingError(f"no database at {path} (the file does not exist): {missing_hint}")
+    if not read_only and path.stem.lower() in SCHEMA_NAMES:
         raise ConfigError(
             f"{path}: DuckDB names a database after its file, and '{path.stem}' is one of the "
             f"project's schemas ({', '.join(SCHEMA_NAMES)}); name the file otherwise, e.g. recon.duckdb"
@@ -98,26 +126,30 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
             f"RECON_DUCKDB_MEMORY_LIMIT={memory_limit!r} is not a size DuckDB takes ({problem}); "
             "use e.g. 4GB, 500MB or 80%"
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        con = duckdb.connect(str(path))
-    except duckdb.IOException as exc:
-        if message := lock_message(path, exc):
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.Error as exc:
+        if message := lock_message(path, exc, busy_hint):
             raise DatabaseBusyError(message) from exc
-        raise EngineFailure(f"{path} cannot be opened: {str(exc).splitlines()[0]}") from exc
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if read_only:
+            raise ConfigError(f"cannot open {path}: {first_line}") from exc
+        raise EngineFailure(f"{path} cannot be opened: {first_line}") from exc
     con.execute("set TimeZone = 'UTC'")
-    # The same memory cap and spill directory as the dbt profile (profiles.yml).
     con.execute("set memory_limit = ?", [memory_limit])
     temp_dir = os.environ.get("RECON_DUCKDB_TEMP_DIR") or str(PROJECT_ROOT / "data" / "tmp")
     con.execute("set temp_directory = ?", [temp_dir])
     return con
 
 
-def lock_message(path: Path, exc: duckdb.Error) -> str | None:
+def lock_message(path: Path, exc: duckdb.Error, hint: str | None = None) -> str | None:
     """Who holds the database and what to do, from DuckDB's lock error; None for another error.
 
     DuckDB names the holding program and its PID, and says when the holder only reads (a
-    reader's shared lock still keeps every writer out)."""
+    reader's shared lock still keeps every writer out). ``hint`` says what to do; by default,
+    wait for a writer or close a reader."""
     text = str(exc)
     if "lock" not in text.lower():
         return None
@@ -125,11 +157,12 @@ def lock_message(path: Path, exc: duckdb.Error) -> str | None:
     who = f"{Path(holder.group(1)).name} (PID {holder.group(2)})" if holder else "another process"
     if "read-only mode" in text:
         return (
-            f"{path} is open read-only by {who}, and DuckDB lets no writer in while anyone reads: "
-            "close that reader and run again. Dashboards and BI tools read data/bi.duckdb "
-            "(make bi), which never holds the pipeline's database"
+            f"{path} is open read-only by {who}, and DuckDB lets no writer in while anyone reads; {hint or READER_HINT}"
         )
-    return f"{path} is open for writing by {who} (a dbt build or another loader): wait for it to finish and run again"
+    return (
+        f"{path} is being written by another process: it is open for writing by {who} "
+        f"(a dbt build or the loader); {hint or WRITER_HINT}"
+    )
 
 
 def raw_table_ddl(table: str, columns: tuple[str, ...]) -> str:

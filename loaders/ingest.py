@@ -15,7 +15,7 @@ import duckdb
 
 from loaders import csv_load, manifest
 from loaders.contract import REFERENCE_KINDS, Classified, classify
-from loaders.database import connect, ensure_raw_layer
+from loaders.database import ensure_raw_layer, open_database
 from loaders.errors import ConfigError, EngineFailure, FileNotReady, FileRejected, LoaderError
 from loaders.progress import FileProgress, track_statements
 from loaders.sources.base import DropEntry, DropSource
@@ -104,7 +104,7 @@ def ingest(
         if on_file:
             on_file(outcome)
 
-    con = connect(db_path)
+    con = open_database(db_path)
     try:
         if progress:
             track_statements(con)

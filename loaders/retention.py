@@ -19,7 +19,7 @@ from pathlib import Path
 
 from loaders import manifest
 from loaders.contract import FILE_KINDS
-from loaders.database import connect, ensure_raw_layer
+from loaders.database import ensure_raw_layer, open_database
 from loaders.errors import ConfigError
 
 DEFAULT_RETENTION_DAYS = 90
@@ -57,10 +57,8 @@ def retention_days(explicit: int | None) -> int:
 
 def purge(db_path: Path, cutoff: date, *, dry_run: bool = False) -> PurgeReport:
     """Delete the raw rows of deliveries older than ``cutoff``, in one transaction."""
-    if not db_path.exists():
-        raise ConfigError(f"no database at {db_path}: nothing to purge (set RECON_DB_PATH or --db)")
     report = PurgeReport(cutoff=cutoff, dry_run=dry_run)
-    con = connect(db_path)
+    con = open_database(db_path, must_exist=True, missing_hint="nothing to purge (set RECON_DB_PATH or --db)")
     try:
         ensure_raw_layer(con)
         candidates = con.execute(

@@ -23,7 +23,9 @@ from pathlib import Path
 
 import duckdb
 
-from loaders.database import PROJECT_ROOT, db_path_from_env
+from loaders.cli_support import fail
+from loaders.database import PROJECT_ROOT, db_path_from_env, open_database
+from loaders.errors import DatabaseBusyError, ReconError
 
 DEFAULT_BI_DIR = PROJECT_ROOT / "data" / "bi"
 DEFAULT_BI_DB = PROJECT_ROOT / "data" / "bi.duckdb"
@@ -35,14 +37,14 @@ DESCRIPTIONS = "_descriptions.parquet"
 VIEW_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
-class BiError(Exception):
-    """An expected failure with a message that names the fix."""
+class BiError(ReconError):
+    """An expected failure of ``init`` with a message that names the fix (exit 2)."""
 
     exit_code = 2
 
 
-class DatabaseBusy(BiError):
-    exit_code = 4
+# The pipeline's database is being written (exit 4): the project's one error for a held database.
+DatabaseBusy = DatabaseBusyError
 
 
 @dataclass(frozen=True)
@@ -78,20 +80,13 @@ def export_marts(db_path: Path, bi_dir: Path) -> list[str]:
 
     Used once by ``init`` when the directory holds no export yet; afterwards each build does it.
     """
-    if not db_path.exists():
-        raise BiError(
-            f"{bi_dir} holds no export yet and the database {db_path} does not exist: "
-            "land a drop and run `dbt build` (it exports into the directory), or pass --db"
-        )
-    try:
-        con = duckdb.connect(str(db_path), read_only=True)
-    except duckdb.Error as exc:
-        if "lock" in str(exc).lower():
-            raise DatabaseBusy(
-                f"{db_path} is being written (a dbt build or the loader): the build exports the marts "
-                "when it finishes; run init again after it"
-            ) from exc
-        raise BiError(f"cannot open {db_path}: {exc}") from exc
+    con = open_database(
+        db_path,
+        read_only=True,
+        missing_hint=f"{bi_dir} holds no export yet; land a drop and run `dbt build` (it exports into the "
+        "directory), or pass --db",
+        busy_hint="the build exports the marts when it finishes; run init again after it",
+    )
     try:
         names = [
             name
@@ -221,9 +216,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = args.out or DEFAULT_BI_DB
     try:
         views, exported = init(bi_dir, out, db_path_from_env(args.db))
-    except BiError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
+    except ReconError as exc:
+        return fail(exc)
     if not args.quiet:
         if exported:
             print(f"exported {len(exported)} marts from the pipeline's database into {bi_dir.resolve()}")

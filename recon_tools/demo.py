@@ -7,7 +7,7 @@ export. Before it replaces that database, ``prepare`` checks that it holds nothi
 an earlier demo: a database with deliveries from any other drop is never removed.
 
 Exit codes: 0 ready (the old demo database and drop removed); 2 the database holds other
-deliveries, or cannot be read.
+deliveries, or cannot be read; 4 another process holds the database.
 """
 
 from __future__ import annotations
@@ -20,16 +20,20 @@ from pathlib import Path
 
 import duckdb
 
-from loaders.database import db_path_from_env, lock_message
+from loaders.cli_support import fail
+from loaders.database import db_path_from_env, open_database
+from loaders.errors import ReconError
 
 
-class DemoError(Exception):
+class DemoError(ReconError):
     """The database cannot be replaced by the demo; the message says why and what to do."""
+
+    exit_code = 2
 
 
 def foreign_sources(db_path: Path, drop: Path) -> list[str]:
     """The drop locations, other than the demo's, that the database holds deliveries from."""
-    with duckdb.connect(str(db_path), read_only=True) as con:
+    with open_database(db_path, read_only=True, busy_hint="wait for it to finish, then run `make demo` again") as con:
         has_manifest = con.execute(
             "select count(*) from duckdb_tables() where schema_name = 'raw' and table_name = 'file_manifest'"
         ).fetchone()[0]
@@ -45,7 +49,7 @@ def prepare(db_path: Path, drop: Path) -> None:
         try:
             others = foreign_sources(db_path, drop)
         except duckdb.Error as exc:
-            raise DemoError(lock_message(db_path, exc) or f"cannot read {db_path}: {exc}") from None
+            raise DemoError(f"cannot read {db_path}: {str(exc).splitlines()[0]}") from None
         if others:
             raise DemoError(
                 f"{db_path} holds deliveries from {', '.join(others)}, not only the demo's: "
@@ -66,9 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         prepare(db_path_from_env(args.db), args.drop)
-    except DemoError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    except ReconError as exc:
+        return fail(exc)
     return 0
 
 

@@ -20,7 +20,6 @@ Exit codes:
 from __future__ import annotations
 
 import argparse
-import html
 import json
 import re
 import sys
@@ -32,8 +31,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import jinja2
 
-from loaders.database import PROJECT_ROOT, db_path_from_env
+from loaders.cli_support import fail
+from loaders.database import PROJECT_ROOT, db_path_from_env, open_database
+from loaders.errors import DatabaseBusyError as DatabaseBusyError  # re-exported: a held database, exit 4
+from loaders.errors import ReconError
 
 DEFAULT_OUT_DIR = PROJECT_ROOT / "reports"
 HTML_ORDER_LIMIT = 200
@@ -47,20 +50,19 @@ REQUIRED_MARTS = (
 )
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 NOTHING = "\N{EN DASH}"  # shown for a value that does not apply
+TEMPLATE = "report.html.j2"  # in recon_tools/templates, with report.css
 
 
-class ReportError(Exception):
-    """An expected failure with a message that names the fix."""
+class ReportError(ReconError):
+    """An expected failure of the report with a message that names the fix (exit 2)."""
 
     exit_code = 2
 
 
 class NoDataError(ReportError):
+    """No POS orders for the requested dates (exit 1)."""
+
     exit_code = 1
-
-
-class DatabaseBusyError(ReportError):
-    exit_code = 4
 
 
 # Missing POS orders of the period, with the validation problems of their POS rows.
@@ -268,21 +270,13 @@ def parse_day(value: str, option: str) -> date:
 
 def connect(db_path: Path) -> duckdb.DuckDBPyConnection:
     """Open the database read-only and check that the marts the report reads are there."""
-    if not db_path.is_file():
-        raise ReportError(
-            f"database {db_path} does not exist: pass --db or set RECON_DB_PATH "
-            "(land a drop with `python -m loaders ingest` and run `dbt build` first)"
-        )
-    try:
-        con = duckdb.connect(str(db_path), read_only=True)
-    except duckdb.Error as exc:
-        if "lock" in str(exc).lower():
-            raise DatabaseBusyError(
-                f"{db_path} is being written by another process (a dbt build or the loader): "
-                "run the report when it has finished, or on the BI export (--db data/bi.duckdb, docs/bi_access.md)"
-            ) from exc
-        raise ReportError(f"cannot open {db_path}: {exc}") from exc
-    con.execute("set TimeZone = 'UTC'")
+    con = open_database(
+        db_path,
+        read_only=True,
+        missing_hint="pass --db or set RECON_DB_PATH "
+        "(land a drop with `python -m loaders ingest` and run `dbt build` first)",
+        busy_hint="run the report when it has finished, or on the BI export (--db data/bi.duckdb, docs/bi_access.md)",
+    )
     tables = con.execute("select table_name from information_schema.tables where table_schema = 'marts'").fetchall()
     present = {name for (name,) in tables}
     absent = [name for name in REQUIRED_MARTS if name not in present]
@@ -374,10 +368,6 @@ def write_csv(con: duckdb.DuckDBPyConnection, path: Path, period: Period, as_of:
 # --------------------------------------------------------------------------- rendering
 
 
-def esc(value: object) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
-
-
 def count(value: object) -> str:
     return f"{int(value or 0):,}"
 
@@ -418,363 +408,31 @@ def value_header(data: ReportData) -> str | None:
     return f"Missing value ({currencies[0]})" if currencies else "Missing value"
 
 
-def chart_svg(data: ReportData) -> str:
-    """Bar chart of the match rate per business date, as inline SVG."""
-    points = data.chart
-    width, height = 1040, 280
-    left, right, top, bottom = 56, 16, 20, 48
-    plot_w, plot_h = width - left - right, height - top - bottom
-    rates = [row["matched_orders"] / row["pos_orders"] for row in points]
-    # A date whose OMS file has not arrived has every order missing: it is drawn apart and
-    # does not set the axis. The axis starts at a round value below the lowest other rate.
-    scaled = [rate for row, rate in zip(points, rates, strict=True) if row["has_oms_file"]] or rates
-    low = min(scaled) if scaled else 1.0
-    floor = min(95, max(0, int((low * 100 - 1) // 5 * 5)))
-    span = 100 - floor
-
-    def y_of(rate: float) -> float:
-        return top + plot_h * (1 - (rate * 100 - floor) / span)
-
-    parts = [
-        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-labelledby="chart-title" '
-        f'xmlns="http://www.w3.org/2000/svg">',
-        f'<title id="chart-title">Match rate by business date, {esc(data.chart_period.label)}</title>',
-    ]
-    step = 5 if span <= 20 else 10 if span <= 50 else 20
-    for tick in range(floor, 101, step):
-        y = y_of(tick / 100)
-        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
-        parts.append(f'<text x="{left - 8}" y="{y + 4:.1f}" class="axis" text-anchor="end">{tick}%</text>')
-    n = max(len(points), 1)
-    slot = plot_w / n
-    bar_w = max(2.0, min(64.0, slot * 0.7))
-    label_every = max(1, round(n / 14))
-    for i, (row, rate) in enumerate(zip(points, rates, strict=True)):
-        x = left + slot * i + (slot - bar_w) / 2
-        day = row["business_date"].isoformat()
-        tip = f"{day}: {rate * 100:.1f}% matched, {row['missing_orders']:,} missing of {row['pos_orders']:,}"
-        if not row["has_oms_file"]:
-            # No OMS file yet: an outlined placeholder over the whole height, labelled.
-            parts.append(
-                f'<rect x="{x:.1f}" y="{top}" width="{bar_w:.1f}" height="{plot_h}" class="bar pending">'
-                f"<title>{esc(tip + '; no OMS file loaded yet')}</title></rect>"
-            )
-            parts.append(
-                f'<text x="{x + bar_w / 2:.1f}" y="{top + plot_h / 2:.1f}" class="pending-label" '
-                f'text-anchor="middle">{"no OMS file" if bar_w >= 40 else "?"}</text>'
-            )
-        else:
-            y = y_of(max(rate, floor / 100))
-            in_period = data.period.start <= row["business_date"] <= data.period.end
-            css = "bar" if in_period else "bar context"
-            parts.append(
-                f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{top + plot_h - y:.1f}" class="{css}">'
-                f"<title>{esc(tip)}</title></rect>"
-            )
-            if n <= 31:
-                parts.append(
-                    f'<text x="{x + bar_w / 2:.1f}" y="{y - 6:.1f}" class="value" text-anchor="middle">'
-                    f"{rate * 100:.1f}%</text>"
-                )
-        if i % label_every == 0 or i == n - 1:
-            parts.append(
-                f'<text x="{x + bar_w / 2:.1f}" y="{top + plot_h + 18}" class="axis" text-anchor="middle">'
-                f"{esc(day[5:])}</text>"
-            )
-    parts.append(f'<line x1="{left}" x2="{width - right}" y1="{top + plot_h}" y2="{top + plot_h}" class="baseline"/>')
-    if not points:
-        parts.append(
-            f'<text x="{width / 2}" y="{height / 2}" class="axis" text-anchor="middle">No POS orders to chart</text>'
-        )
-    parts.append("</svg>")
-    return "\n".join(parts)
-
-
-def table(headers: Sequence[tuple[str, str]], body: Sequence[Sequence[str]], foot: Sequence[str] | None = None) -> str:
-    """An HTML table; headers are (label, css class), cells are already escaped HTML."""
-    head = "".join(f'<th class="{cls}">{esc(label)}</th>' for label, cls in headers)
-    classes = [cls for _, cls in headers]
-    lines = [f"<table><thead><tr>{head}</tr></thead><tbody>"]
-    for cells in body:
-        lines.append(
-            "<tr>"
-            + "".join(f'<td class="{cls}">{cell}</td>' for cls, cell in zip(classes, cells, strict=True))
-            + "</tr>"
-        )
-    lines.append("</tbody>")
-    if foot:
-        lines.append(
-            "<tfoot><tr>"
-            + "".join(f'<td class="{cls}">{cell}</td>' for cls, cell in zip(classes, foot, strict=True))
-            + "</tr></tfoot>"
-        )
-    lines.append("</table>")
-    return "\n".join(lines)
-
-
-def without_empty_columns(
-    headers: Sequence[tuple[str | None, str]], body: Sequence[Sequence[str]], foot: Sequence[str] | None
-) -> tuple[list[tuple[str, str]], list[list[str]], list[str] | None]:
-    """Drop the columns whose header is None."""
-    keep = [i for i, (label, _) in enumerate(headers) if label is not None]
-    return (
-        [(headers[i][0] or "", headers[i][1]) for i in keep],
-        [[cells[i] for i in keep] for cells in body],
-        None if foot is None else [foot[i] for i in keep],
-    )
-
-
-def summary_table(data: ReportData) -> str:
-    headers = [
-        ("Business date", "date"),
-        ("POS orders", "num"),
-        ("Matched", "num"),
-        ("Missing", "num"),
-        ("Match rate", "num"),
-        ("Late", "num"),
-        ("Duplicates", "num"),
-        ("Amount mismatch", "num"),
-        ("With validation problems", "num"),
-        ("OMS-only", "num"),
-        (value_header(data), "num"),
-        ("Files", "files"),
-    ]
-    body = []
-    for row in data.summary:
-        files = []
-        if not row["has_pos_file"]:
-            files.append('<span class="tag warn">no POS file</span>')
-        if not row["has_oms_file"]:
-            files.append('<span class="tag warn">no OMS file yet</span>')
-        if row["rejected_files"]:
-            files.append(f'<span class="tag bad">{esc(plural(row["rejected_files"], "rejected file"))}</span>')
-        missing = row["missing_orders"]
-        body.append(
-            [
-                esc(row["business_date"].isoformat()),
-                count(row["pos_orders"]),
-                count(row["matched_orders"]),
-                f'<span class="{"bad" if missing else ""}">{count(missing)}</span>',
-                esc(percent(row["matched_orders"], row["pos_orders"])),
-                count(row["late_matches"]),
-                count(row["duplicate_matches"]),
-                count(row["amount_mismatches"]),
-                count(row["orders_with_validation_errors"]),
-                count(row["oms_unmatched_orders"]),
-                esc(money(row["missing_order_value"])),
-                " ".join(files) or '<span class="muted">POS, OMS</span>',
-            ]
-        )
-    foot = None
-    if len(data.summary) > 1:
-        t = data.totals
-        total_value = sum((row["missing_order_value"] or Decimal(0)) for row in data.summary)
-        foot: list[str] | None = [
-            "Total",
-            count(t["pos_orders"]),
-            count(t["matched_orders"]),
-            count(t["missing_orders"]),
-            esc(percent(t["matched_orders"], t["pos_orders"])),
-            count(t["late_matches"]),
-            count(t["duplicate_matches"]),
-            count(t["amount_mismatches"]),
-            count(t["orders_with_validation_errors"]),
-            count(t["oms_unmatched_orders"]),
-            esc(money(total_value)),
-            "",
-        ]
-    return table(*without_empty_columns(headers, body, foot))
-
-
-def stores_table(data: ReportData) -> str:
-    if not data.stores:
-        return '<p class="muted">No store has missing orders.</p>'
-    top = max(row["missing_orders"] for row in data.stores)
-    body = []
-    for row in data.stores:
-        share = row["missing_orders"] / top if top else 0
-        body.append(
-            [
-                f"<strong>{esc(row['store_id'])}</strong>",
-                count(row["missing_orders"]),
-                f'<span class="meter"><span style="width:{share * 100:.0f}%"></span></span>',
-                count(row["pos_orders"]),
-                esc(percent(row["missing_orders"], row["pos_orders"])),
-                esc(money(row["missing_value"])),
-            ]
-        )
-    headers = [
-        ("Store", "text"),
-        ("Missing", "num"),
-        ("", "meter-cell"),
-        ("POS orders", "num"),
-        ("Missing share", "num"),
-        (value_header(data), "num"),
-    ]
-    return table(*without_empty_columns(headers, body, None))
-
-
-def missing_table(data: ReportData, csv_name: str) -> str:
-    total = data.totals["missing_orders"]
-    if not data.missing_preview:
-        return '<p class="ok-note">No missing orders: every POS order of these dates reached the OMS.</p>'
-    body = []
-    for row in data.missing_preview:
-        ordered = row["ordered_at_utc"]
-        problems = row["validation_problems"]
-        body.append(
-            [
-                esc(row["business_date"].isoformat()),
-                esc(row["store_id"]),
-                f'<span class="mono">{esc(row["order_id"])}</span>',
-                esc(ordered.strftime("%Y-%m-%d %H:%M") if ordered else NOTHING),
-                esc(money(row["pos_order_total"])) + f' <span class="muted">{esc(row["currency"])}</span>',
-                count(row["age_days"]),
-                f'<span class="problem">{esc(problems)}</span>' if problems else '<span class="muted">none</span>',
-            ]
-        )
-    headers = [
-        ("Business date", "date"),
-        ("Store", "text"),
-        ("Order", "text"),
-        ("Rung up (UTC)", "date"),
-        ("POS total", "num"),
-        ("Age (days)", "num"),
-        ("Validation problems", "text wide"),
-    ]
-    note = ""
-    if total > len(data.missing_preview):
-        note = (
-            f'<p class="note">Showing the first {len(data.missing_preview):,} of {total:,} missing orders. '
-            f'All of them are in <a href="{esc(csv_name)}">{esc(csv_name)}</a>.</p>'
-        )
-    return note + table(headers, body)
-
-
-def rules_table(data: ReportData) -> str:
-    if not data.rules:
-        return '<p class="ok-note">No validation problems in the files of these dates.</p>'
-    body = []
-    for row in data.rules[:TOP_RULES]:
-        example = row["example_value"]
-        where = f"{row['example_file']}" + (f", line {row['example_line']}" if row["example_line"] is not None else "")
-        body.append(
-            [
-                f'<span class="mono">{esc(row["rule_id"])}</span>',
-                esc(row["description"] or ""),
-                f'<span class="tag {"bad" if row["severity"] == "error" else "warn"}">{esc(row["severity"])}</span>',
-                count(row["failing_records"]),
-                (
-                    f'<span class="mono">{esc(example)}</span>'
-                    if example is not None
-                    else '<span class="muted">(empty)</span>'
-                )
-                + f'<div class="muted small">{esc(where)}</div>',
-            ]
-        )
-    headers = [
-        ("Rule", "text"),
-        ("What it checks", "text wide"),
-        ("Severity", "text"),
-        ("Records", "num"),
-        ("Example value", "text"),
-    ]
-    more = len(data.rules) - TOP_RULES
-    note = ""
-    if more > 0:
-        note = f'<p class="note">{plural(more, "more rule")} also failed; see marts.fct_validation_errors.</p>'
-    return table(headers, body) + note
-
-
-CSS = """
-:root { --ink:#1f2933; --muted:#616e7c; --line:#e4e7eb; --bg:#f5f7fa; --card:#fff; --accent:#2f6fb3;
-        --accent-soft:#b9cde3; --bad:#c0392b; --bad-soft:#fdecea; --warn:#9a6700; --warn-soft:#fff4d6; --ok:#1e7b4f; }
-* { box-sizing: border-box; }
-body { margin:0; background:var(--bg); color:var(--ink);
-       font:14px/1.5 -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
-main { max-width:1120px; margin:0 auto; padding:28px 32px 40px; }
-header.top { border-bottom:1px solid var(--line); padding-bottom:16px; margin-bottom:20px; }
-.eyebrow { text-transform:uppercase; letter-spacing:.08em; font-size:12px; color:var(--muted); margin:0 0 6px; }
-h1 { font-size:26px; line-height:1.3; margin:0; font-weight:650; }
-h1 .bad { color:var(--bad); }
-h2 { font-size:17px; margin:0 0 12px; font-weight:650; }
-section { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:18px 20px; margin:0 0 18px; }
-.kpis { display:grid; grid-template-columns:repeat(4, 1fr); gap:12px; margin:0 0 18px; }
-.kpi { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:12px 14px; }
-.kpi .label { color:var(--muted); font-size:12px; }
-.kpi .value { font-size:24px; font-weight:650; margin-top:2px; }
-.kpi .sub { color:var(--muted); font-size:12px; }
-.kpi.bad .value { color:var(--bad); }
-.kpi.good .value { color:var(--ok); }
-.alerts { margin:0 0 18px; padding:0; list-style:none; }
-.alerts li { background:var(--warn-soft); border:1px solid #f0d48a; color:#5c4400; border-radius:6px;
-             padding:8px 12px; margin-bottom:8px; }
-dl.terms { display:grid; grid-template-columns:1fr 1fr; gap:10px 28px; margin:0; }
-dl.terms dt { font-weight:600; }
-dl.terms dd { margin:0; color:#3e4c59; }
-table { width:100%; border-collapse:collapse; font-size:13px; }
-th { text-align:left; font-weight:600; color:var(--muted); border-bottom:2px solid var(--line); padding:6px 8px;
-     vertical-align:bottom; }
-th.num, th.date { white-space:normal; }
-td { border-bottom:1px solid var(--line); padding:6px 8px; vertical-align:top; }
-tbody tr:nth-child(even) td { background:#fafbfc; }
-tfoot td { font-weight:650; border-top:2px solid var(--line); border-bottom:none; }
-.num { text-align:right; font-variant-numeric:tabular-nums; white-space:nowrap; }
-.date { white-space:nowrap; font-variant-numeric:tabular-nums; }
-.wide { width:40%; }
-.mono { font-family:SFMono-Regular, Menlo, Consolas, monospace; font-size:12px; }
-.muted { color:var(--muted); }
-.small { font-size:11px; }
-.bad { color:var(--bad); font-weight:600; }
-.tag { display:inline-block; font-size:11px; border-radius:10px; padding:1px 8px; font-weight:600;
-       white-space:nowrap; }
-td.text { white-space:normal; }
-td.files { white-space:nowrap; }
-.tag.warn { background:var(--warn-soft); color:var(--warn); }
-.tag.bad { background:var(--bad-soft); color:var(--bad); }
-.problem { color:var(--bad); }
-.meter-cell { width:28%; }
-.meter { display:block; height:10px; background:#eef2f6; border-radius:5px; overflow:hidden; margin-top:5px; }
-.meter span { display:block; height:100%; background:var(--bad); opacity:.75; }
-.note { background:#eef4fb; border:1px solid #cfe0f3; border-radius:6px; padding:8px 12px; margin:0 0 12px; }
-.ok-note { color:var(--ok); margin:0; }
-.chart { width:100%; height:auto; display:block; }
-.chart .grid { stroke:#e9edf1; stroke-width:1; }
-.chart .baseline { stroke:#9aa5b1; stroke-width:1; }
-.chart .bar { fill:var(--accent); }
-.chart .bar.context { fill:var(--accent-soft); }
-.chart .bar.pending { fill:var(--warn-soft); stroke:#e0b64a; stroke-dasharray:4 3; }
-.chart .pending-label { fill:var(--warn); font-size:11px; font-weight:600; }
-.chart .axis { fill:var(--muted); font-size:12px; }
-.chart .value { fill:var(--ink); font-size:11px; font-weight:600; }
-.caption { color:var(--muted); font-size:12px; margin:6px 0 0; }
-footer { color:var(--muted); font-size:12px; border-top:1px solid var(--line); padding-top:12px; }
-footer code { font-family:SFMono-Regular, Menlo, Consolas, monospace; font-size:11px; color:var(--ink); }
-a { color:var(--accent); }
-@media print { body { background:#fff; } section, .kpi { break-inside:avoid; } }
-"""
-
-
-def render_html(data: ReportData, csv_path: Path, generated_at: datetime) -> str:
-    t = data.totals
-    rate = data.match_rate
-    missing = t["missing_orders"]
-    title = f"Order reconciliation {data.period.label}"
-    alerts = []
+def alerts(data: ReportData) -> list[str]:
+    """What the reader must know before trusting the figures."""
+    found = []
     no_oms = [row["business_date"].isoformat() for row in data.summary if row["pos_orders"] and not row["has_oms_file"]]
     if no_oms:
-        alerts.append(
+        found.append(
             f"No OMS file has been loaded yet for {', '.join(no_oms)}: the orders of "
             f"{'that date' if len(no_oms) == 1 else 'those dates'} count as missing until it arrives."
         )
-    if t["rejected_files"]:
-        alerts.append(
-            f"{plural(t['rejected_files'], 'delivered file was', 'delivered files were')} rejected for these dates: "
-            "nothing of them is in the figures (see rule file_rejected below)."
+    if data.totals["rejected_files"]:
+        found.append(
+            f"{plural(data.totals['rejected_files'], 'delivered file was', 'delivered files were')} rejected "
+            "for these dates: nothing of them is in the figures (see rule file_rejected below)."
         )
     if data.summary and not all(row["has_pos_file"] for row in data.summary):
-        alerts.append("Some dates have an OMS file but no POS file: they have no POS orders to reconcile.")
-    kpis = [
+        found.append("Some dates have an OMS file but no POS file: they have no POS orders to reconcile.")
+    return found
+
+
+def kpis(data: ReportData) -> list[dict[str, str]]:
+    """The tiles under the headline: label, value, a line under it, and good/bad colouring."""
+    t = data.totals
+    rate = data.match_rate
+    missing = t["missing_orders"]
+    tiles = [
         (
             "Match rate",
             NOTHING if rate is None else f"{rate * 100:.1f}%",
@@ -799,88 +457,112 @@ def render_html(data: ReportData, csv_path: Path, generated_at: datetime) -> str
             "",
         ),
     ]
-    kpi_html = "\n".join(
-        f'<div class="kpi {cls}"><div class="label">{esc(label)}</div><div class="value">{esc(value)}</div>'
-        f'<div class="sub">{esc(sub)}</div></div>'
-        for label, value, sub, cls in kpis
-    )
-    head = headline(data)
-    if missing:
-        first, _, rest = head.partition("; ")
-        head_html = f'{esc(first)}; <span class="bad">{esc(rest)}</span>.'
-    else:
-        head_html = esc(head) + "."
-    chart_caption = (
+    return [{"label": label, "value": value, "sub": sub, "css": css} for label, value, sub, css in tiles]
+
+
+def chart_caption(data: ReportData) -> str:
+    caption = (
         f"Business dates with POS orders in the {CHART_CONTEXT_DAYS} days up to {data.period.end}; "
         "the report's date is the dark bar."
         if data.period.start == data.period.end
         else "Each bar is one business date of the report."
     )
     if any(not row["has_oms_file"] for row in data.chart):
-        chart_caption += " A dashed outline marks a date whose OMS file has not been loaded yet."
-    terms = "\n".join(f"<div><dt>{esc(term)}</dt><dd>{esc(text)}</dd></div>" for term, text in EXPLANATIONS)
-    csv_name = csv_path.name
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{esc(title)}</title>
-<style>{CSS}</style>
-</head>
-<body>
-<main>
-<header class="top">
-<p class="eyebrow">POS to OMS order reconciliation · {esc(data.period.label)}</p>
-<h1>{head_html}</h1>
-</header>
-{"<ul class='alerts'>" + "".join(f"<li>{esc(a)}</li>" for a in alerts) + "</ul>" if alerts else ""}
-<div class="kpis">
-{kpi_html}
-</div>
-<section id="terms">
-<h2>What the figures mean</h2>
-<p class="muted" style="margin-top:0">Every order rung up in a store's POS (point of sale) must reach the OMS
-(order management system). Both systems deliver one file per business date; each POS order number is looked up
-among the OMS orders that came from the POS.</p>
-<dl class="terms">
-{terms}
-</dl>
-</section>
-<section id="by-date">
-<h2>By business date</h2>
-{summary_table(data)}
-</section>
-<section id="chart">
-<h2>Match rate by business date</h2>
-{chart_svg(data)}
-<p class="caption">{esc(chart_caption)} Share of the date's POS orders found in the OMS; the axis starts
-below the lowest value.</p>
-</section>
-<section id="stores">
-<h2>Missing orders by store</h2>
-{stores_table(data)}
-</section>
-<section id="missing">
-<h2>Missing orders ({missing:,})</h2>
-{missing_table(data, csv_name)}
-</section>
-<section id="rules">
-<h2>Most frequent validation problems</h2>
-{rules_table(data)}
-</section>
-<footer>
-<p>Generated {esc(generated_at.strftime("%Y-%m-%d %H:%M"))} UTC from <code>{esc(data.database)}</code>.
-Ages are counted to {esc(data.as_of.isoformat())}. Times are UTC.</p>
-<p>Every missing order, for follow-up: <a href="{esc(csv_name)}">{esc(csv_name)}</a>
-(<code>{esc(csv_path)}</code>).</p>
-<p>Figures from the tables marts.rpt_reconciliation_summary, marts.fct_order_reconciliation and
-marts.fct_validation_errors, which BI tools and analysts can query directly.</p>
-</footer>
-</main>
-</body>
-</html>
-"""
+        caption += " A dashed outline marks a date whose OMS file has not been loaded yet."
+    return caption
+
+
+def chart_geometry(data: ReportData) -> dict[str, object]:
+    """Where the match rate chart's axis lines and bars go; the template draws them as inline SVG."""
+    points = data.chart
+    width, height = 1040, 280
+    left, right, top, bottom = 56, 16, 20, 48
+    plot_w, plot_h = width - left - right, height - top - bottom
+    rates = [row["matched_orders"] / row["pos_orders"] for row in points]
+    # A date whose OMS file has not arrived has every order missing: it is drawn apart and
+    # does not set the axis. The axis starts at a round value below the lowest other rate.
+    scaled = [rate for row, rate in zip(points, rates, strict=True) if row["has_oms_file"]] or rates
+    low = min(scaled) if scaled else 1.0
+    floor = min(95, max(0, int((low * 100 - 1) // 5 * 5)))
+    span = 100 - floor
+
+    def y_of(rate: float) -> float:
+        return top + plot_h * (1 - (rate * 100 - floor) / span)
+
+    step = 5 if span <= 20 else 10 if span <= 50 else 20
+    n = max(len(points), 1)
+    slot = plot_w / n
+    bar_w = max(2.0, min(64.0, slot * 0.7))
+    label_every = max(1, round(n / 14))
+    bars = []
+    for i, (row, rate) in enumerate(zip(points, rates, strict=True)):
+        day = row["business_date"].isoformat()
+        bars.append(
+            {
+                "x": left + slot * i + (slot - bar_w) / 2,
+                "y": y_of(max(rate, floor / 100)),
+                "rate": rate,
+                "tip": f"{day}: {rate * 100:.1f}% matched, {row['missing_orders']:,} missing of {row['pos_orders']:,}",
+                # No OMS file yet: drawn as an outlined placeholder over the whole height.
+                "pending": not row["has_oms_file"],
+                "in_period": data.period.start <= row["business_date"] <= data.period.end,
+                "day_label": day[5:] if i % label_every == 0 or i == n - 1 else None,
+            }
+        )
+    return {
+        "width": width,
+        "height": height,
+        "left": left,
+        "right": width - right,
+        "top": top,
+        "bottom": top + plot_h,
+        "plot_height": plot_h,
+        "bar_width": bar_w,
+        "ticks": [{"value": tick, "y": y_of(tick / 100)} for tick in range(floor, 101, step)],
+        "bars": bars,
+        "show_values": n <= 31,
+    }
+
+
+def template_environment() -> jinja2.Environment:
+    """The report's templates (recon_tools/templates), with every value escaped and None shown as nothing."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("recon_tools", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        finalize=lambda value: "" if value is None else value,
+    )
+    env.filters.update(count=count, money=money)
+    env.globals.update(percent=percent, plural=plural, NOTHING=NOTHING)
+    return env
+
+
+def render_html(data: ReportData, csv_path: Path, generated_at: datetime) -> str:
+    """The report page (templates/report.html.j2): one self-contained HTML file."""
+    head = headline(data)
+    first, _, problem = head.partition("; ")
+    missing = data.totals["missing_orders"]
+    template = template_environment().get_template(TEMPLATE)
+    return template.render(
+        data=data,
+        title=f"Order reconciliation {data.period.label}",
+        headline=first if missing else head,
+        headline_problem=problem if missing else None,
+        alerts=alerts(data),
+        kpis=kpis(data),
+        terms=EXPLANATIONS,
+        chart=chart_geometry(data),
+        chart_caption=chart_caption(data),
+        value_header=value_header(data),
+        total_value=sum((row["missing_order_value"] or Decimal(0)) for row in data.summary),
+        top_rules=TOP_RULES,
+        csv_name=csv_path.name,
+        csv_path=csv_path,
+        generated_at=generated_at,
+    )
 
 
 # --------------------------------------------------------------------------- command line
@@ -954,12 +636,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             end=parse_day(args.end, "--to") if args.end else None,
             as_of=parse_day(args.as_of, "--as-of") if args.as_of else None,
         )
-    except ReportError as exc:
-        if args.json:
-            print(json.dumps({"ok": False, "error": str(exc), "exit_code": exc.exit_code}))
-        else:
-            print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
+    except ReconError as exc:
+        return fail(exc, args.json)
     if args.json:
         print(json.dumps(result.to_dict()))
     elif not args.quiet:

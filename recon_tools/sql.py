@@ -16,11 +16,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 import duckdb
 
-from loaders.database import db_path_from_env, lock_message
+from loaders.cli_support import fail
+from loaders.database import db_path_from_env, open_database
+from loaders.errors import ReconError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,16 +51,15 @@ def statements_from(stream: Sequence[str]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    db_path = db_path_from_env(args.db)
-    if not db_path.is_file():
-        print(f"error: no database at {db_path} (pass --db, or run `make demo` first)", file=sys.stderr)
-        return 2
     try:
-        con = duckdb.connect(str(db_path), read_only=True)
-    except duckdb.Error as exc:
-        message = lock_message(Path(db_path), exc)
-        print(f"error: {message or exc}", file=sys.stderr)
-        return 4 if message else 2
+        con = open_database(
+            db_path_from_env(args.db),
+            read_only=True,
+            missing_hint="pass --db, or run `make demo` first",
+            busy_hint="run again when it has finished, or query the BI export meanwhile (--db data/bi.duckdb)",
+        )
+    except ReconError as exc:
+        return fail(exc)
     statements = args.sql or statements_from(sys.stdin.readlines())
     try:
         for statement in statements:

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import duckdb
 
-from loaders.database import db_path_from_env
+from loaders.cli_support import fail
+from loaders.database import db_path_from_env, open_database
+from loaders.errors import ConfigError, ReconError
 
 SUMMARY_SQL = """
 select
@@ -31,18 +33,21 @@ HEADERS = ("date", "orders", "matched", "missing", "rate", "late", "dup", "amoun
 
 
 def render(db_path: Path) -> str:
-    """The summary table and the next steps, as text."""
-    try:
-        con = duckdb.connect(str(db_path), read_only=True)
-    except duckdb.Error as exc:
-        raise SystemExit(f"error: cannot open {db_path}: {exc}") from exc
+    """The summary table and the next steps, as text; a ReconError when the database cannot be read."""
+    con = open_database(
+        db_path,
+        read_only=True,
+        missing_hint="pass --db or set RECON_DB_PATH, or run `make demo` first",
+        busy_hint="run again when it has finished",
+    )
     try:
         rows = con.execute(SUMMARY_SQL).fetchall()
         errors = con.execute(
             "select rule_id, count(*) from marts.fct_validation_errors group by rule_id order by 2 desc, 1 limit 5"
         ).fetchall()
     except duckdb.CatalogException as exc:
-        raise SystemExit(f"error: {db_path} has no marts yet: run `dbt build` first ({exc})") from exc
+        first_line = str(exc).splitlines()[0]
+        raise ConfigError(f"{db_path} has no marts yet: run `dbt build` first ({first_line})") from exc
     finally:
         con.close()
     table = [HEADERS]
@@ -75,7 +80,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m recon_tools.summary", description=__doc__)
     parser.add_argument("--db", help="DuckDB file (default: $RECON_DB_PATH, else data/recon.duckdb)")
     args = parser.parse_args(argv)
-    print(render(db_path_from_env(args.db)))
+    try:
+        print(render(db_path_from_env(args.db)))
+    except ReconError as exc:
+        return fail(exc)
     return 0
 
 
