@@ -85,9 +85,10 @@ dashboard: setup ## serve the dashboard on http://localhost:8501 (reads data/bi.
 	$(BIN)/streamlit run dashboard/app.py --server.headless true --server.port $(DASHBOARD_PORT) \
 		--browser.gatherUsageStats false --client.toolbarMode viewer
 
-bench: setup ## time the project against DuckDB alone, datacompy and pandas (BENCH_ARGS="--orders 1000000")
+bench: setup ## time the project against DuckDB alone, datacompy and pandas, rewrite bench/README.md (BENCH_ARGS="--orders 1000000")
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[bench]" 2>&1 | grep -v '^WARNING: Location' || true
-	$(BIN)/python bench/bench.py $(BENCH_ARGS)
+	@# bench/README.md is rewritten from bench/results/ after every run, also after a failed one (the run's exit code is kept).
+	$(BIN)/python bench/bench.py $(BENCH_ARGS); status=$$?; $(BIN)/python bench/bench.py report; exit $$status
 
 bench-sftp: setup system-deps ## download a 300 MB file through the loader and OpenSSH's sftp, print both speeds
 	$(BIN)/python bench/bench_sftp.py --size-mb 300

@@ -19,750 +19,127 @@ missing orders it found, checked against the project's ``marts.fct_order_reconci
 ``--rounds N`` runs the phases N times in turns, on new databases, and reports each phase's
 median round, so that one slow moment of the machine does not decide a ratio.
 ``--incremental-days K`` then loads and builds K more days one at a time on the project's
-database and compares the last day's time with the first's. See bench/README.md.
+database and compares the last day's time with the first's. See bench/METHOD.md.
+
+    python bench/bench.py report [RESULTS.json ...] [--out bench/README.md]
+    python bench/bench.py show [RESULTS.json]
+
+``report`` writes bench/README.md, the table of current figures, from results files (by
+default the newest of each size in bench/results/); ``show`` prints a run's tables again.
+Measuring is ``bench_measure.py``; every table, the terminal's and the README's, is
+``bench_report.py``, rendered from the results document.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
-import shutil
-import subprocess
 import sys
-import tempfile
-import time
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
-
-from loaders.database import memory_limit_problem
 
 BENCH_DIR = Path(__file__).resolve().parent
+# Run as a script (python bench/bench.py) or loaded by path (the tests): its modules sit beside it.
+if str(BENCH_DIR) not in sys.path:
+    sys.path.insert(0, str(BENCH_DIR))
+
+import bench_report  # noqa: E402
+from bench_measure import Bench, write_results  # noqa: E402
+
+from loaders.database import memory_limit_problem  # noqa: E402
+
 DEFAULT_PROJECT = BENCH_DIR.parent
 RESULTS_DIR = BENCH_DIR / "results"
-PEERS = BENCH_DIR / "peers.py"
-START_DATE = "2026-11-16"  # the generator's default first business date
-MISSING_SQL = "select count(*) from marts.fct_order_reconciliation where recon_status = 'missing_in_oms'"
-ORDERS_SQL = "select count(*) from marts.fct_order_reconciliation"
-PEER_NAMES = ("datacompy", "pandas")
-# The daily job's build: every data test, not the unit tests (fixed fixtures, run in CI).
-DAILY_BUILD_OPTIONS = ("--exclude-resource-type", "unit_test")
-UNIT_TESTS_PHASE = "project: unit tests (apart)"
+README = BENCH_DIR / "README.md"
 
 
-@dataclass
-class Phase:
-    """One measured process (or, for ``project``, the sum of two)."""
-
-    name: str
-    seconds: float
-    peak_rss_mb: float
-    exit_code: int = 0
-    cpu_seconds: float = 0.0
-    rows: int = 0
-    missing: int | None = None
-    pos_orders: int | None = None
-    log: str | None = None
-    detail: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return self.exit_code == 0
-
-    @property
-    def rows_per_second(self) -> float | None:
-        return self.rows / self.seconds if self.rows and self.seconds > 0 else None
-
-
-def run_measured(name: str, command: list[str], *, cwd: Path, env: dict[str, str], log: Path) -> Phase:
-    """Run ``command`` to completion: wall seconds, CPU seconds and peak RSS of the process and its waited-for children.
-
-    ``os.wait4`` returns the resource usage of this one child, so every phase's peak is its
-    own, whatever ran before it in this process.
-    """
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("wb") as out:
-        started = time.perf_counter()
-        proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        except BaseException:
-            proc.kill()
-            proc.wait()
-            raise
-        seconds = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    # Linux reports ru_maxrss in KiB.
-    cpu = usage.ru_utime + usage.ru_stime
-    phase = Phase(name, seconds, usage.ru_maxrss / 1024, proc.returncode, cpu, log=str(log))
-    # Other work on the machine skews wall seconds (CPU seconds much less): keep the load next to each figure.
-    phase.detail["load_1m_at_end"] = round(os.getloadavg()[0], 2)
-    return phase
-
-
-def tail(path: str | None, lines: int = 15) -> str:
-    if not path or not Path(path).exists():
-        return ""
-    text = Path(path).read_text(errors="replace").splitlines()
-    return "\n".join("    " + line for line in text[-lines:])
-
-
-def last_json_line(path: str | None) -> dict[str, Any]:
-    if not path or not Path(path).exists():
-        return {}
-    for line in reversed(Path(path).read_text(errors="replace").splitlines()):
-        if line.startswith("{"):
-            try:
-                return json.loads(line)
-            except json.JSONDecodeError:
-                return {}
-    return {}
-
-
-def count_data_rows(paths: list[Path]) -> int:
-    """CSV data rows: lines less the header (the generator writes no quoted line breaks)."""
-    total = 0
-    for path in paths:
-        lines = 0
-        last = b"\n"
-        with path.open("rb") as handle:
-            while chunk := handle.read(1 << 24):
-                lines += chunk.count(b"\n")
-                last = chunk[-1:]
-        if last != b"\n":
-            lines += 1
-        total += max(lines - 1, 0)
-    return total
-
-
-def day_files(drop: Path, day: int) -> list[Path]:
-    """The POS and OMS files of the ``day``-th business date (0-based) of a generated drop."""
-    stamp = (datetime.fromisoformat(START_DATE) + timedelta(days=day)).strftime("%Y%m%d")
-    return [drop / "pos" / f"pos_orders_{stamp}.csv", drop / "oms" / f"oms_orders_{stamp}.csv"]
-
-
-def place(files: list[Path], drop: Path, incoming: Path) -> list[Path]:
-    """Put ``files`` (paths under ``drop``) at the same relative paths under ``incoming``: a hard link, else a copy."""
-    placed = []
-    for source in files:
-        target = incoming / source.relative_to(drop)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.link(source, target)
-        except OSError:
-            shutil.copy2(source, target)
-        placed.append(target)
-    return placed
-
-
-def db_size(path: Path) -> int:
-    return sum(p.stat().st_size for p in (path, path.with_name(path.name + ".wal")) if p.exists())
-
-
-def query_marts(db: Path) -> tuple[int | None, int | None, str | None]:
-    """(missing orders, POS orders) from the project's marts; read-only, after the build."""
-    import duckdb
-
+def measure(args: argparse.Namespace) -> int:
+    """A run: measure, print its tables from its results document, write the results file."""
+    bench = Bench(args)
     try:
-        con = duckdb.connect(str(db), read_only=True)
-        try:
-            missing = con.execute(MISSING_SQL).fetchone()[0]
-            orders = con.execute(ORDERS_SQL).fetchone()[0]
-        finally:
-            con.close()
-    except duckdb.Error as exc:
-        return None, None, str(exc).splitlines()[0]
-    return missing, orders, None
-
-
-def slowest_nodes(run_results: Path, count: int = 5) -> list[dict[str, Any]]:
-    if not run_results.exists():
-        return []
-    results = json.loads(run_results.read_text()).get("results", [])
-    nodes = [
-        {"node": r.get("unique_id"), "status": r.get("status"), "seconds": round(r.get("execution_time") or 0.0, 2)}
-        for r in results
-    ]
-    return sorted(nodes, key=lambda n: n["seconds"], reverse=True)[:count]
-
-
-def node_growth(first: Path, last: Path, count: int = 5) -> list[dict[str, Any]]:
-    """The nodes whose execution time grew the most from one build's run_results.json to another's."""
-    if not first.exists() or not last.exists():
-        return []
-
-    def times(path: Path) -> dict[str, float]:
-        results = json.loads(path.read_text()).get("results", [])
-        return {r["unique_id"]: r.get("execution_time") or 0.0 for r in results if r.get("unique_id")}
-
-    before, after = times(first), times(last)
-    grown = [
-        {"node": node, "first": round(before.get(node, 0.0), 2), "last": round(seconds, 2)}
-        for node, seconds in after.items()
-    ]
-    return sorted(grown, key=lambda n: n["last"] - n["first"], reverse=True)[:count]
-
-
-def median_round(rounds: list[dict[str, Phase]]) -> dict[str, Phase]:
-    """Each phase's median round by seconds (of an even count, the faster middle one). The
-    project's ingest, build and unit tests come from its median total's round, so that the
-    ingest and the build add up to the total."""
-    chosen: dict[str, Phase] = {}
-    project_round = None
-    for name in rounds[0]:
-        ranked = sorted(
-            (round_phases for round_phases in rounds if name in round_phases), key=lambda r: r[name].seconds
-        )
-        middle = ranked[(len(ranked) - 1) // 2]
-        chosen[name] = middle[name]
-        if name == "project: total":
-            project_round = middle
-    if project_round is not None:
-        for name in chosen:
-            if name.startswith("project"):
-                chosen[name] = project_round[name]
-    return chosen
-
-
-def git_state(project: Path) -> dict[str, Any]:
-    try:
-        commit = subprocess.run(
-            ["git", "-C", str(project), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
-        ).stdout.strip()
-        status = subprocess.run(
-            ["git", "-C", str(project), "status", "--porcelain", "--", "models", "macros", "loaders", "seeds"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return {"commit": None, "dirty": None}
-    return {"commit": commit, "dirty": bool(status.strip())}
-
-
-def fmt_rate(value: float | None) -> str:
-    return f"{value:,.0f}" if value else "-"
-
-
-class Bench:
-    def __init__(self, args: argparse.Namespace) -> None:
-        self.args = args
-        self.project: Path = args.project.resolve()
-        self.python = sys.executable
-        venv_dbt = Path(sys.executable).parent / "dbt"
-        self.dbt = str(venv_dbt) if venv_dbt.exists() else (shutil.which("dbt") or "dbt")
-        if args.keep:
-            self.work = args.keep.resolve()
-            self.work.mkdir(parents=True, exist_ok=True)
-        else:
-            self.work = Path(tempfile.mkdtemp(prefix="bench-recon-"))
-        self.drop = self.work / "drop"
-        self.incoming = self.work / "incoming"
-        self.logs = self.work / "logs"
-        self.temp = self.work / "duckdb-tmp"
-        self.project_db = self.work / "project.duckdb"
-        self.target = self.work / "dbt-target"
-        self.failures: list[str] = []
-        self.phases: dict[str, Phase] = {}
-        self.info: dict[str, Any] = {}
-
-    # -- setup -------------------------------------------------------------------------------
-
-    def env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env.update(
-            {
-                "RECON_DB_PATH": str(self.project_db),
-                "RECON_DUCKDB_TEMP_DIR": str(self.temp),
-                "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-                "DO_NOT_TRACK": "1",
-                "PYTHONUNBUFFERED": "1",
-            }
-        )
-        env.pop("RECON_DUCKDB_MEMORY_LIMIT", None)
-        if self.args.memory_limit:
-            env["RECON_DUCKDB_MEMORY_LIMIT"] = self.args.memory_limit
-        return env
-
-    def clean_work(self) -> None:
-        """Start from new databases and an empty incoming directory (a kept drop is reused when it matches)."""
-        for path in (self.incoming, self.logs, self.target, self.work / "dbt-logs"):
-            shutil.rmtree(path, ignore_errors=True)
-        self.remove_databases()
-        self.incoming.mkdir(parents=True)
-
-    def remove_databases(self) -> None:
-        """Remove the floor's and the project's databases and DuckDB's spill directory."""
-        shutil.rmtree(self.temp, ignore_errors=True)
-        for db in (self.project_db, self.work / "floor.duckdb"):
-            for p in (db, db.with_name(db.name + ".wal")):
-                p.unlink(missing_ok=True)
-        self.temp.mkdir(parents=True)
-
-    def generate(self, total_days: int) -> None:
-        params = {"orders": self.args.orders, "days": total_days, "seed": self.args.seed}
-        marker = self.work / "drop-params.json"
-        if self.drop.exists() and marker.exists() and json.loads(marker.read_text()) == params:
-            print(f"reusing the drop in {self.drop} ({params})")
-            self.info["generate"] = {"reused": True}
-            return
-        shutil.rmtree(self.drop, ignore_errors=True)
-        marker.unlink(missing_ok=True)
-        print(f"generating {self.args.orders:,} orders/day x {total_days} day(s) into {self.drop} ...", flush=True)
-        phase = run_measured(
-            "generate",
-            [
-                self.python,
-                "-m",
-                "recon_tools.generate_drop",
-                "--out",
-                str(self.drop),
-                "--days",
-                str(total_days),
-                "--orders",
-                str(self.args.orders),
-                "--seed",
-                str(self.args.seed),
-                "--no-extras",
-            ],
-            cwd=self.project,
-            env=self.env(),
-            log=self.logs / "generate.log",
-        )
-        if not phase.ok:
-            raise SystemExit(f"the generator failed (exit {phase.exit_code}):\n{tail(phase.log)}")
-        marker.write_text(json.dumps(params))
-        self.info["generate"] = {"seconds": round(phase.seconds, 2), "peak_rss_mb": round(phase.peak_rss_mb, 1)}
-        print(f"  generated in {phase.seconds:.1f} s, peak RSS {phase.peak_rss_mb:,.0f} MB")
-
-    # -- phases ------------------------------------------------------------------------------
-
-    def run_floor(self, rows: int) -> None:
-        command = [
-            self.python,
-            str(PEERS),
-            "floor",
-            "--drop",
-            str(self.incoming),
-            "--db",
-            str(self.work / "floor.duckdb"),
-            "--temp-dir",
-            str(self.temp),
-        ]
-        if self.args.memory_limit:
-            command += ["--memory-limit", self.args.memory_limit]
-        self.phases["floor"] = self.peer_phase("floor", command, rows)
-
-    def run_peer(self, name: str, rows: int) -> None:
-        command = [self.python, str(PEERS), name, "--drop", str(self.incoming)]
-        self.phases[name] = self.peer_phase(name, command, rows)
-
-    def peer_phase(self, name: str, command: list[str], rows: int) -> Phase:
-        print(f"  {name} ...", flush=True)
-        phase = run_measured(name, command, cwd=self.work, env=self.env(), log=self.logs / f"{name}.log")
-        phase.rows = rows
-        result = last_json_line(phase.log)
-        phase.missing = result.get("missing")
-        phase.pos_orders = result.get("pos_orders")
-        phase.detail.update({k: v for k, v in result.items() if k in ("pos_rows", "oms_rows", "versions", "matched")})
-        if not phase.ok:
-            self.failures.append(f"{name} exited {phase.exit_code}")
-            print(f"  {name} FAILED (exit {phase.exit_code}):\n{tail(phase.log)}")
-        return phase
-
-    def ingest(self, label: str) -> Phase:
-        phase = run_measured(
-            f"{label}: ingest",
-            [self.python, "-m", "loaders", "ingest", "--from", str(self.incoming), "--quiet"],
-            cwd=self.project,
-            env=self.env(),
-            log=self.logs / f"{label}-ingest.log",
-        )
-        if not phase.ok:
-            self.failures.append(f"{label}: ingest exited {phase.exit_code}")
-            print(f"  {label}: ingest FAILED (exit {phase.exit_code}):\n{tail(phase.log)}")
-        return phase
-
-    def dbt_command(self, name: str, log: str, *args: str) -> Phase:
-        """One measured dbt command, from the project root, with the bench's target and log paths."""
-        return run_measured(
-            name,
-            [self.dbt, *args, "--target-path", str(self.target), "--log-path", str(self.work / "dbt-logs")],
-            cwd=self.project,
-            env=self.env(),
-            log=self.logs / log,
-        )
-
-    def build(self, label: str) -> Phase:
-        phase = self.dbt_command(f"{label}: build", f"{label}-build.log", "build", *DAILY_BUILD_OPTIONS)
-        if not phase.ok:
-            self.failures.append(f"{label}: dbt build exited {phase.exit_code}")
-            print(f"  {label}: dbt build FAILED (exit {phase.exit_code}):\n{tail(phase.log, 25)}")
-        # dbt overwrites run_results.json on every build: keep each build's copy.
-        run_results = self.target / "run_results.json"
-        if run_results.exists():
-            (self.logs / "run_results").mkdir(parents=True, exist_ok=True)
-            shutil.copy2(run_results, self.logs / "run_results" / f"{label}.json")
-        return phase
-
-    def warm_parse(self) -> None:
-        """``dbt parse`` into the bench's target path, untimed, so builds use partial parsing as a deployed job does."""
-        if self.args.cold_parse:
-            return
-        phase = self.dbt_command("dbt parse", "dbt-parse.log", "parse")
-        self.info["dbt_parse_seconds"] = round(phase.seconds, 2)
-        print(f"  dbt parse (warm-up, not counted) {phase.seconds:.1f} s")
-        if not phase.ok:
-            print(f"  dbt parse FAILED (exit {phase.exit_code}):\n{tail(phase.log, 25)}")
-
-    def run_project(self, rows: int) -> None:
-        print("  project: ingest ...", flush=True)
-        ingest = self.ingest("project")
-        print("  project: dbt build ...", flush=True)
-        build = self.build("project")
-        ingest.rows = build.rows = rows
-        total = Phase(
-            "project: total",
-            ingest.seconds + build.seconds,
-            max(ingest.peak_rss_mb, build.peak_rss_mb),
-            ingest.exit_code or build.exit_code,
-            ingest.cpu_seconds + build.cpu_seconds,
-            rows,
-        )
-        missing, orders, error = query_marts(self.project_db)
-        if error:
-            self.failures.append(f"marts not readable: {error}")
-            print(f"  cannot read the marts: {error}")
-        total.missing, total.pos_orders = missing, orders
-        self.phases.update({"project: ingest": ingest, "project: build": build, "project: total": total})
-        self.info["slowest_nodes"] = slowest_nodes(self.target / "run_results.json")
-        self.info["db_size_bytes"] = db_size(self.project_db)
-        self.run_unit_tests()
-
-    def run_unit_tests(self) -> None:
-        """The unit tests, timed apart: CI and a developer's plain ``dbt build`` run them, the daily job not."""
-        print("  project: unit tests (not in the daily job) ...", flush=True)
-        phase = self.dbt_command(UNIT_TESTS_PHASE, "unit-tests.log", "test", "--resource-type", "unit_test")
-        if not phase.ok:
-            self.failures.append(f"unit tests exited {phase.exit_code}")
-            print(f"  unit tests FAILED (exit {phase.exit_code}):\n{tail(phase.log, 25)}")
-        self.phases[UNIT_TESTS_PHASE] = phase
-
-    def run_incremental(self, first_days: int, extra_days: int, first: Phase) -> dict[str, Any]:
-        days: list[dict[str, Any]] = [
-            {
-                "day": first_days,
-                "ingest_seconds": round(self.phases["project: ingest"].seconds, 2),
-                "build_seconds": round(self.phases["project: build"].seconds, 2),
-                "seconds": round(first.seconds, 2),
-                "cpu_seconds": round(first.cpu_seconds, 2),
-                "peak_rss_mb": round(first.peak_rss_mb, 1),
-                "missing": first.missing,
-                "db_size_bytes": self.info.get("db_size_bytes"),
-                "ok": first.ok,
-            }
-        ]
-        label = "day   1" if first_days == 1 else f"days 1-{first_days}"
-        print(f"\nincremental: {extra_days} more day(s), one at a time, on the project's database")
-        print(f"  {label}: {first.seconds:7.1f} s, CPU {first.cpu_seconds:7.1f} s (the first load, above)")
-        for day in range(first_days, first_days + extra_days):
-            placed = place(day_files(self.drop, day), self.drop, self.incoming)
-            ingest = self.ingest(f"day{day + 1}")
-            for path in placed:
-                path.unlink()
-            build = self.build(f"day{day + 1}")
-            missing, _, _ = query_marts(self.project_db)
-            size = db_size(self.project_db)
-            seconds = ingest.seconds + build.seconds
-            cpu = ingest.cpu_seconds + build.cpu_seconds
-            peak = max(ingest.peak_rss_mb, build.peak_rss_mb)
-            days.append(
-                {
-                    "day": day + 1,
-                    "ingest_seconds": round(ingest.seconds, 2),
-                    "build_seconds": round(build.seconds, 2),
-                    "seconds": round(seconds, 2),
-                    "cpu_seconds": round(cpu, 2),
-                    "peak_rss_mb": round(peak, 1),
-                    "missing": missing,
-                    "db_size_bytes": size,
-                    "ok": ingest.ok and build.ok,
-                    "load_1m_at_end": build.detail.get("load_1m_at_end"),
-                }
-            )
-            print(
-                f"  day {day + 1:>3}: {seconds:7.1f} s, CPU {cpu:7.1f} s (ingest {ingest.seconds:.1f} + build "
-                f"{build.seconds:.1f}), peak RSS {peak:,.0f} MB, DB {size / 1e6:,.0f} MB, missing {missing}",
-                flush=True,
-            )
-        first_s, last_s = days[0]["seconds"], days[-1]["seconds"]
-        ratio = last_s / first_s if first_s else None
-        # One day's figure moves with the machine's load: the median of the last days too.
-        tail = sorted(d["seconds"] for d in days[1:][-5:])
-        tail_median = tail[len(tail) // 2] if tail else None
-        cpu_ratio = days[-1]["cpu_seconds"] / days[0]["cpu_seconds"] if days[0]["cpu_seconds"] else None
-        meets = ratio is not None and ratio <= self.args.target_ratio and all(d["ok"] for d in days)
-        ratio_text = "-" if ratio is None else f"{ratio:.2f}"
-        cpu_text = "-" if cpu_ratio is None else f"{cpu_ratio:.2f}"
-        if not meets:
-            self.failures.append(f"incremental last/first {ratio_text} (target <= {self.args.target_ratio})")
-        print(
-            f"  first {first_s:.1f} s, last {last_s:.1f} s: last/first {ratio_text} "
-            f"(target <= {self.args.target_ratio}) {'✓' if meets else '✗'}; CPU seconds last/first {cpu_text}; "
-            f"DB file {(days[-1]['db_size_bytes'] or 0) / 1e6:,.0f} MB"
-        )
-        if tail_median and first_s:
-            print(
-                f"  median of the last {len(tail)} day(s) {tail_median:.1f} s: "
-                f"{tail_median / first_s:.2f}x the first day"
-            )
-        last_slowest = slowest_nodes(self.target / "run_results.json")
-        if last_slowest:
-            print("  5 slowest nodes of the last build:")
-            for node in last_slowest:
-                print(f"    {node['seconds']:8.2f} s  {node['node']}  ({node['status']})")
-        saved = self.logs / "run_results"
-        last_day = saved / f"day{first_days + extra_days}.json"
-        growth = node_growth(saved / "project.json", last_day)
-        # The first load is a full build, which skips the change lists: growth from the first
-        # incremental day is what grows with history.
-        history = node_growth(saved / f"day{first_days + 1}.json", last_day) if extra_days > 1 else []
-        for title, nodes in (
-            ("first load -> last day", growth),
-            (f"day {first_days + 1} (the first incremental day) -> last day", history),
-        ):
-            if nodes:
-                print(f"  5 nodes that grew the most, {title}:")
-                for node in nodes:
-                    print(f"    {node['first']:8.2f} s -> {node['last']:8.2f} s  {node['node']}")
-        return {
-            "days": days,
-            "last_over_first": ratio,
-            "cpu_last_over_first": cpu_ratio,
-            "target": self.args.target_ratio,
-            "meets_target": meets,
-            "last_day_slowest_nodes": last_slowest,
-            "nodes_grown_most": growth,
-            "nodes_grown_with_history": history,
-        }
-
-    # -- the whole run -----------------------------------------------------------------------
-
-    def run(self) -> int:
-        args = self.args
-        first_days = args.days
-        extra_days = args.incremental_days
-        self.clean_work()
-        self.generate(first_days + extra_days)
-        # The first load: the first ``--days`` dates plus the reference snapshots, in the incoming directory
-        # that every phase reads.
-        files = [f for day in range(first_days) for f in day_files(self.drop, day)]
-        files += sorted((self.drop / "reference").glob("*.csv"))
-        missing_files = [str(f) for f in files if not f.exists()]
-        if missing_files:
-            raise SystemExit(f"the generated drop lacks {missing_files[:3]}")
-        placed = place(files, self.drop, self.incoming)
-        data_files = [p for p in placed if p.parts[-2] in ("pos", "oms")]
-        pos_rows = count_data_rows([p for p in data_files if p.parts[-2] == "pos"])
-        oms_rows = count_data_rows([p for p in data_files if p.parts[-2] == "oms"])
-        rows = pos_rows + oms_rows
-        size = sum(p.stat().st_size for p in data_files)
-        self.info["input"] = {"pos_rows": pos_rows, "oms_rows": oms_rows, "rows": rows, "bytes": size}
-        print(
-            f"input: {pos_rows:,} POS lines + {oms_rows:,} OMS rows = {rows:,} rows, {size / 1e6:,.0f} MB "
-            f"({args.orders:,} orders/day x {first_days} day(s))"
-        )
-        print(
-            f"project: {self.project}; DuckDB memory limit: {args.memory_limit or 'default (80% of RAM)'}; "
-            f"work dir: {self.work}"
-        )
-
-        load = os.getloadavg()[0]
-        self.info["load_1m_at_start"] = round(load, 2)
-        print(f"load average (1 min) before the phases: {load:.2f} on {os.cpu_count()} CPUs")
-        if load > 0.5:
-            print("  other work is running on this machine: wall seconds will be high; CPU seconds are less affected")
-
-        self.warm_parse()
-        rounds: list[dict[str, Phase]] = []
-        for number in range(1, args.rounds + 1):
-            if args.rounds > 1:
-                print(f"round {number} of {args.rounds}", flush=True)
-                if number > 1:
-                    self.remove_databases()
-            self.phases = {}
-            self.run_floor(rows)
-            self.run_project(rows)
-            if not args.skip_peers:
-                for name in PEER_NAMES:
-                    self.run_peer(name, rows)
-            self.record_disagreements(self.phases, f"round {number}: " if args.rounds > 1 else "")
-            rounds.append(self.phases)
-        self.phases = median_round(rounds)
-
-        self.print_table()
-        if args.rounds > 1:
-            self.print_rounds(rounds)
-        incremental = None
-        if extra_days:
-            # Day 1's files leave the incoming directory once loaded, the reference snapshots too.
-            for path in placed:
-                path.unlink()
-            incremental = self.run_incremental(first_days, extra_days, self.phases["project: total"])
-        self.write_json(incremental)
-        if self.failures:
-            print("\nproblems: " + "; ".join(self.failures))
-        return 1 if self.failures else 0
-
-    def ratios(self, attr: str = "seconds") -> dict[str, float]:
-        """project/floor and peer/project, on wall seconds or (``attr="cpu_seconds"``) CPU seconds."""
-        project = self.phases.get("project: total")
-        pairs = [("project/floor", project, self.phases.get("floor"))]
-        pairs += [(f"{name}/project", self.phases.get(name), project) for name in PEER_NAMES]
-        return {
-            key: getattr(num, attr) / getattr(den, attr)
-            for key, num, den in pairs
-            if num is not None and den is not None and getattr(den, attr) > 0
-        }
-
-    def record_disagreements(self, phases: dict[str, Phase], prefix: str = "") -> None:
-        """A failure for every approach of one round that ran but did not find that round's marts' missing orders."""
-        expected = phases["project: total"].missing
-        for phase in phases.values():
-            verdict = self.check(phase, expected)
-            if phase.ok and verdict.startswith("✗") and not phase.name.startswith("project"):
-                self.failures.append(f"{prefix}{phase.name}: {verdict}")
-
-    def check(self, phase: Phase, expected: int | None) -> str:
-        if not phase.ok:
-            return f"✗ failed (exit {phase.exit_code})"
-        if phase.name == "project: total":
-            return "(the marts)" if expected is not None else "✗ no marts"
-        if phase.name.startswith("project"):
-            return ""
-        if phase.missing is None or expected is None:
-            return "✗ no result"
-        if phase.missing == expected:
-            return f"✓ {phase.missing:,} = {expected:,}"
-        return f"✗ {phase.missing:,} ≠ {expected:,}"
-
-    def print_table(self) -> None:
-        expected = self.phases["project: total"].missing
-        header = ("phase", "seconds", "CPU s", "rows/s", "peak RSS MB", "missing", "check vs marts")
-        rows = []
-        for phase in self.phases.values():
-            verdict = self.check(phase, expected)
-            rows.append(
-                (
-                    phase.name,
-                    f"{phase.seconds:,.1f}",
-                    f"{phase.cpu_seconds:,.1f}",
-                    fmt_rate(phase.rows_per_second),
-                    f"{phase.peak_rss_mb:,.0f}",
-                    f"{phase.missing:,}" if phase.missing is not None else "-",
-                    verdict,
-                )
-            )
-        widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-        align = ["<", ">", ">", ">", ">", ">", "<"]
-
-        def line(cells: tuple[str, ...]) -> str:
-            return "  ".join(f"{c:{a}{w}}" for c, a, w in zip(cells, align, widths, strict=True)).rstrip()
-
-        print()
-        print(line(header))
-        print(line(tuple("-" * w for w in widths)))
-        for row in rows:
-            print(line(row))
-        print()
-        cpu_ratios = self.ratios("cpu_seconds")
-        for key, value in self.ratios().items():
-            print(f"{key:<18} {value:6.2f}x seconds   {cpu_ratios.get(key, 0):6.2f}x CPU seconds")
-        pos_orders = self.phases["project: total"].pos_orders
-        floor_orders = self.phases["floor"].pos_orders
-        if pos_orders is not None:
-            same = "✓" if floor_orders == pos_orders else "✗"
-            floor_text = "-" if floor_orders is None else f"{floor_orders:,}"
-            print(f"POS orders: marts {pos_orders:,}, floor {floor_text} {same}")
-        print(f"project DB file: {self.info.get('db_size_bytes', 0) / 1e6:,.0f} MB")
-        if self.info.get("slowest_nodes"):
-            print("\n5 slowest nodes of the build (target/run_results.json):")
-            for node in self.info["slowest_nodes"]:
-                print(f"  {node['seconds']:8.2f} s  {node['node']}  ({node['status']})")
-
-    def print_rounds(self, rounds: list[dict[str, Phase]]) -> None:
-        """Every round's seconds (CPU seconds) per phase, and the project/floor ratio of each round."""
-        self.info["rounds"] = {
-            name: [
-                {"seconds": round(r[name].seconds, 3), "cpu_seconds": round(r[name].cpu_seconds, 3)}
-                for r in rounds
-                if name in r
-            ]
-            for name in rounds[0]
-        }
-        print(f"\n{len(rounds)} rounds in turns; the table shows each phase's median round:")
-        width = max(len(name) for name in rounds[0])
-        for name in rounds[0]:
-            cells = ", ".join(f"{r[name].seconds:.1f} ({r[name].cpu_seconds:.1f})" for r in rounds if name in r)
-            print(f"  {name:<{width}}  {cells}")
-        paired = [
-            (r["project: total"].seconds / r["floor"].seconds, r["project: total"].cpu_seconds / r["floor"].cpu_seconds)
-            for r in rounds
-            if "floor" in r and "project: total" in r and r["floor"].seconds > 0 and r["floor"].cpu_seconds > 0
-        ]
-        self.info["rounds_project_floor"] = [{"seconds": round(a, 3), "cpu_seconds": round(b, 3)} for a, b in paired]
-        print("  project/floor per round: " + ", ".join(f"{a:.2f}x (CPU {b:.2f}x)" for a, b in paired))
-
-    def write_json(self, incremental: dict[str, Any] | None) -> None:
-        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        versions: dict[str, str] = {}
-        for phase in self.phases.values():
-            versions.update(phase.detail.get("versions", {}))
-        document = {
-            "timestamp": stamp,
-            "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(self.args).items()},
-            "machine": {
-                "cpus": os.cpu_count(),
-                "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
-                "python": platform.python_version(),
-                "platform": platform.platform(),
-                "versions": versions,
-            },
-            "project": {"path": str(self.project), **git_state(self.project)},
-            **self.info,
-            "phases": {
-                name: {
-                    **{k: v for k, v in asdict(p).items() if k not in ("log", "name")},
-                    "seconds": round(p.seconds, 3),
-                    "cpu_seconds": round(p.cpu_seconds, 3),
-                    "peak_rss_mb": round(p.peak_rss_mb, 1),
-                    "rows_per_second": round(p.rows_per_second) if p.rows_per_second else None,
-                }
-                for name, p in self.phases.items()
-            },
-            "ratios": {k: round(v, 3) for k, v in self.ratios().items()},
-            "cpu_ratios": {k: round(v, 3) for k, v in self.ratios("cpu_seconds").items()},
-            "incremental": incremental,
-            "failures": self.failures,
-        }
-        path = RESULTS_DIR / f"{stamp}.json"
-        path.write_text(json.dumps(document, indent=2) + "\n")
+        document = bench.first_load()
+        print(bench_report.phase_table(document))
+        if document.get("rounds"):
+            print(bench_report.rounds_text(document))
+        if args.incremental_days:
+            document = bench.incremental()
+            print(bench_report.incremental_summary(document["incremental"]))
+        path = write_results(document, args.results_dir or RESULTS_DIR)
         print(f"\nresults: {path}")
+        if document["failures"]:
+            print("\nproblems: " + "; ".join(document["failures"]))
+        return 1 if document["failures"] else 0
+    finally:
+        bench.close()
 
-    def close(self) -> None:
-        if self.args.keep:
-            print(f"kept {self.work}")
-        else:
-            shutil.rmtree(self.work, ignore_errors=True)
+
+def report(argv: list[str]) -> int:
+    """``bench.py report``: write bench/README.md from results files."""
+    parser = argparse.ArgumentParser(
+        prog="bench.py report",
+        description="Write bench/README.md, the table of current figures, from results files.",
+    )
+    parser.add_argument(
+        "files",
+        nargs="*",
+        type=Path,
+        metavar="RESULTS.json",
+        help="results files (default: the newest usable file of each size in --results-dir)",
+    )
+    parser.add_argument("--results-dir", type=Path, default=None, help="default: bench/results")
+    parser.add_argument("--out", default=None, help="where to write (default bench/README.md; - for stdout)")
+    args = parser.parse_args(argv)
+    if args.files:
+        missing = [str(f) for f in args.files if not f.is_file()]
+        if missing:
+            parser.error(f"no such results file: {', '.join(missing)}")
+        results = []
+        for path in args.files:
+            try:
+                document = bench_report.load(path)
+            except (OSError, ValueError) as exc:
+                parser.error(f"{path} is not a results file: {exc}")
+            if bench_report.usable(document):
+                results.append((path, document))
+            else:
+                print(f"left out {path}: its floor, project or a daily run failed", file=sys.stderr)
+    else:
+        results = bench_report.newest_results(args.results_dir or RESULTS_DIR, DEFAULT_PROJECT)
+    rows = bench_report.current_rows(results)
+    text = bench_report.readme(rows, DEFAULT_PROJECT)
+    if args.out == "-":
+        sys.stdout.write(text)
+        return 0
+    out = Path(args.out) if args.out else README
+    out.write_text(text)
+    used = {path for row in rows for path, _ in [row.main, *row.peers.values(), *([row.daily] if row.daily else [])]}
+    print(f"wrote {out} from {len(used)} results file(s)")
+    return 0
+
+
+def show(argv: list[str]) -> int:
+    """``bench.py show``: print a run's tables again, from its results file."""
+    parser = argparse.ArgumentParser(prog="bench.py show", description="Print a run's tables from its results file.")
+    parser.add_argument(
+        "file", nargs="?", type=Path, metavar="RESULTS.json", help="default: the newest in bench/results"
+    )
+    args = parser.parse_args(argv)
+    path = args.file or max(RESULTS_DIR.glob("*.json"), default=None)
+    if path is None or not path.is_file():
+        parser.error(f"no results file {'in ' + str(RESULTS_DIR) if path is None else path}")
+    print(f"{path}:")
+    print(bench_report.run_text(bench_report.load(path)))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["report"]:
+        return report(argv[1:])
+    if argv[:1] == ["show"]:
+        return show(argv[1:])
     parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="also: bench.py report [RESULTS.json ...] (writes bench/README.md), bench.py show [RESULTS.json]",
     )
     parser.add_argument("--orders", type=int, default=200_000, help="POS orders per day (default 200000)")
     parser.add_argument("--days", type=int, default=1, help="business dates in the first load (default 1)")
@@ -798,6 +175,9 @@ def main(argv: list[str] | None = None) -> int:
         "--cold-parse", action="store_true", help="no untimed `dbt parse` first: the first build parses the project"
     )
     parser.add_argument("--project", type=Path, default=DEFAULT_PROJECT, help="project root (default: this checkout)")
+    parser.add_argument(
+        "--results-dir", type=Path, metavar="DIR", help="write the results file to DIR (default bench/results)"
+    )
     args = parser.parse_args(argv)
     if args.orders < 1 or args.days < 1 or args.incremental_days < 0 or args.rounds < 1:
         parser.error("--orders, --days and --rounds must be >= 1, --incremental-days >= 0")
@@ -808,11 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"{args.project} is not the project root (no dbt_project.yml)")
     if args.keep and (args.keep / "dbt_project.yml").exists():
         parser.error("--keep takes a directory of its own, not the project root")
-    bench = Bench(args)
-    try:
-        return bench.run()
-    finally:
-        bench.close()
+    return measure(args)
 
 
 if __name__ == "__main__":
