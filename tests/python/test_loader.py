@@ -345,6 +345,14 @@ def test_unsupported_scheme_is_a_clear_error(tmp_path, ingest):
     assert "unsupported drop location" in out
 
 
+def test_a_malformed_sftp_url_is_a_bad_invocation_and_never_echoed(tmp_path, ingest):
+    """urlsplit's ValueError (an unclosed IPv6 bracket) used to end in a traceback with exit 1."""
+    code, out = ingest("sftp://u:s3cret-pw@[127.0.0.1/x")
+    assert code == 2
+    assert "the SFTP URL cannot be parsed" in out and "Traceback" not in out
+    assert "s3cret-pw" not in out
+
+
 @pytest.mark.parametrize(
     ("read_only", "expected"),
     [

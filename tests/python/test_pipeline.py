@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from conftest import (
     PROJECT_ROOT,
     changed_copy,
     copy_project,
+    dbt_command,
     execute,
     oms_file,
     pos_file,
@@ -21,6 +24,7 @@ from conftest import (
     write_files,
 )
 
+from loaders.cli import main as loader_main
 from loaders.database import SCHEMA_NAMES
 from recon_tools.generate_drop import generate
 
@@ -394,6 +398,33 @@ def test_invariant_tests_fail_when_a_row_is_lost_or_an_order_doubled(tmp_path, i
     assert result.returncode == 1
     assert "FAIL 1 every_raw_row_is_validated_or_in_error" in result.stdout
     assert "FAIL 1 every_pos_order_is_reconciled_once" in result.stdout
+
+
+def test_a_build_while_a_reader_holds_the_database_names_the_reader(tmp_path, dbt_dirs):
+    """dbt-duckdb printed a traceback; the project's plugin stops the run with one message."""
+    db = tmp_path / "recon.duckdb"
+    (tmp_path / "drop").mkdir()
+    assert loader_main(["ingest", "--from", str(tmp_path / "drop"), "--db", str(db), "--quiet"]) == 0
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_READ_ONLY, str(db)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        command, env = dbt_command(db, ("build",), PROJECT_ROOT, dbt_dirs)
+        result = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.returncode != 0
+    assert "is open read-only by python" in result.stdout and f"(PID {holder.pid})" in result.stdout
+    assert "bi.duckdb" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+HOLD_READ_ONLY = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+print("holding", flush=True)
+time.sleep(60)
+"""
 
 
 def test_build_before_any_load_says_what_to_do(tmp_path, dbt):
