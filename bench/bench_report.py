@@ -384,7 +384,7 @@ def readme(rows: list[Row], base: Path) -> str:
             main_mark,
         ]
         lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", "Results files (in `bench/results/`, which git ignores):", ""]
+    lines += ["", "Results files (kept in git under `bench/results/`):", ""]
     for path, letter in marks.items():
         doc = next(d for p, d in _documents(rows) if p == path)
         lines.append(f"- {letter} {describe(path, doc, base)}")
