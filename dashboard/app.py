@@ -107,6 +107,11 @@ def load(bi_db: Path) -> dict[str, pd.DataFrame]:
         return {name: con.sql(sql).df() for name, sql in QUERIES.items()}
 
 
+def bars(frame: pd.DataFrame, **encoding: object) -> None:
+    """A bar chart of frame, as wide as the page, with the given Altair encodings."""
+    st.altair_chart(alt.Chart(frame).mark_bar().encode(**encoding), use_container_width=True)
+
+
 def main() -> None:
     st.set_page_config(page_title="Order reconciliation", layout="wide")
     st.title("POS orders in the OMS")
@@ -165,16 +170,12 @@ def main() -> None:
     if by_store.empty:
         st.success("No POS order is missing in the OMS.")
     else:
-        st.altair_chart(
-            alt.Chart(by_store)
-            .mark_bar()
-            .encode(
-                x=alt.X("missing_orders:Q", title="missing orders"),
-                y=alt.Y("store_name:N", sort="-x", title="store", axis=alt.Axis(labelLimit=320)),
-                color=alt.Color("oldest_age_days:Q", title="oldest (days)"),
-                tooltip=["store_id", "store_name", "missing_orders", "oldest_age_days", "average_age_days"],
-            ),
-            use_container_width=True,
+        bars(
+            by_store,
+            x=alt.X("missing_orders:Q", title="missing orders"),
+            y=alt.Y("store_name:N", sort="-x", title="store", axis=alt.Axis(labelLimit=320)),
+            color=alt.Color("oldest_age_days:Q", title="oldest (days)"),
+            tooltip=["store_id", "store_name", "missing_orders", "oldest_age_days", "average_age_days"],
         )
         st.dataframe(by_store, hide_index=True, use_container_width=True)
         with st.expander(f"The {len(data['missing_orders'])} missing orders, oldest first"):
@@ -193,32 +194,24 @@ def main() -> None:
         st.subheader("By rule")
         by_rule = data["findings_by_rule"]
         if not by_rule.empty:
-            st.altair_chart(
-                alt.Chart(by_rule)
-                .mark_bar()
-                .encode(
-                    x=alt.X("sum(findings):Q", title="findings"),
-                    y=alt.Y("rule_id:N", sort="-x", title="rule", axis=alt.Axis(labelLimit=320)),
-                    color=alt.Color("severity:N", title="severity"),
-                    tooltip=["rule_id", "source_system", "severity", "findings"],
-                ),
-                use_container_width=True,
+            bars(
+                by_rule,
+                x=alt.X("sum(findings):Q", title="findings"),
+                y=alt.Y("rule_id:N", sort="-x", title="rule", axis=alt.Axis(labelLimit=320)),
+                color=alt.Color("severity:N", title="severity"),
+                tooltip=["rule_id", "source_system", "severity", "findings"],
             )
         st.dataframe(by_rule, hide_index=True, use_container_width=True)
     with right:
         st.subheader("By source and business date")
         by_source = data["findings_by_source"]
         if not by_source.empty:
-            st.altair_chart(
-                alt.Chart(by_source)
-                .mark_bar()
-                .encode(
-                    x=alt.X("business_date:O", title="business date"),
-                    y=alt.Y("sum(findings):Q", title="findings"),
-                    color=alt.Color("source_system:N", title="source"),
-                    tooltip=["source_system", "business_date", "severity", "findings"],
-                ),
-                use_container_width=True,
+            bars(
+                by_source,
+                x=alt.X("business_date:O", title="business date"),
+                y=alt.Y("sum(findings):Q", title="findings"),
+                color=alt.Color("source_system:N", title="source"),
+                tooltip=["source_system", "business_date", "severity", "findings"],
             )
         st.dataframe(by_source, hide_index=True, use_container_width=True)
 

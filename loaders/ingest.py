@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -16,8 +15,9 @@ import duckdb
 from loaders import csv_load, manifest
 from loaders.contract import REFERENCE_KINDS, Classified, classify
 from loaders.database import ensure_raw_layer, open_database
-from loaders.errors import ConfigError, EngineFailure, FileNotReady, FileRejected, LoaderError
+from loaders.errors import EngineFailure, FileNotReady, FileRejected, LoaderError
 from loaders.progress import FileProgress, track_statements
+from loaders.settings import env_number
 from loaders.sources.base import DropEntry, DropSource
 
 # Outcomes that make the run exit non-zero.
@@ -225,25 +225,12 @@ def _ingest_one(
 
 def load_attempts() -> int:
     """Attempts at landing one file when the engine fails (RECON_LOAD_ATTEMPTS, default 3)."""
-    return int(_env_number("RECON_LOAD_ATTEMPTS", 3, minimum=1))
+    return int(env_number("RECON_LOAD_ATTEMPTS", 3, minimum=1))
 
 
 def retry_delay(attempt: int) -> float:
     """Seconds before the next attempt: RECON_LOAD_RETRY_BASE (default 1 s), doubled per attempt."""
-    return _env_number("RECON_LOAD_RETRY_BASE", 1.0, minimum=0.0) * 2 ** (attempt - 1)
-
-
-def _env_number(name: str, default: float, *, minimum: float) -> float:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a number") from None
-    if value < minimum:
-        raise ConfigError(f"{name} must be at least {minimum:g}, got {raw}")
-    return value
+    return env_number("RECON_LOAD_RETRY_BASE", 1.0, minimum=0.0) * 2 ** (attempt - 1)
 
 
 def _with_retries(attempt: _Attempt) -> FileOutcome:

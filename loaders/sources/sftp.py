@@ -57,6 +57,7 @@ from paramiko.sftp import CMD_EXTENDED, CMD_EXTENDED_REPLY
 from loaders.database import PROJECT_ROOT
 from loaders.errors import ConfigError, FileNotReady, LoaderError, SourceError
 from loaders.progress import clear_line, fit_label
+from loaders.settings import env_number
 from loaders.sources.base import DropEntry
 
 log = logging.getLogger(__name__)
@@ -145,28 +146,15 @@ class SftpSettings:
     @classmethod
     def from_env(cls) -> SftpSettings:
         return cls(
-            timeout=_env_number(ENV_TIMEOUT, 30.0, minimum=0.1),
-            attempts=int(_env_number(ENV_ATTEMPTS, 3, minimum=1)),
-            retry_base=_env_number(ENV_RETRY_BASE, 1.0, minimum=0.0),
+            timeout=env_number(ENV_TIMEOUT, 30.0, minimum=0.1),
+            attempts=int(env_number(ENV_ATTEMPTS, 3, minimum=1)),
+            retry_base=env_number(ENV_RETRY_BASE, 1.0, minimum=0.0),
         )
 
     def backoff(self, attempt: int) -> float:
         """Delay before the next attempt: exponential, capped, with jitter so that runs do not retry in step."""
         ceiling = min(RETRY_CAP_SECONDS, self.retry_base * 2 ** (attempt - 1))
         return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - jitter, not cryptography
-
-
-def _env_number(name: str, default: float, *, minimum: float) -> float:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a number") from None
-    if value < minimum:
-        raise ConfigError(f"{name} must be at least {minimum:g}, got {raw}")
-    return value
 
 
 def parse_url(location: str) -> SftpTarget:

@@ -27,6 +27,19 @@ OMS_HEADER = (
 )
 
 
+# Debian's Chromium as the browser tests start it: headless (added by the caller), as root, and
+# with nothing that reaches for the network (this machine's network is closed).
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
 def write_files(root: Path, files: dict[str, str | bytes]) -> Path:
     """Write {relative path: content} under root; str content is written as UTF-8 bytes unchanged."""
     for rel, content in files.items():

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT_ROOT, dbt_runner
+from conftest import CHROMIUM_FLAGS, PROJECT_ROOT, dbt_runner
 
 from loaders.cli import main as loader_main
 from recon_tools import bi
@@ -32,15 +32,6 @@ playwright = pytest.importorskip("playwright.sync_api", reason="playwright is a 
 pytest.importorskip("streamlit", reason="streamlit is a dev dependency")
 
 SCREENSHOTS = PROJECT_ROOT / "test-output"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def free_port() -> int:
@@ -114,7 +105,7 @@ def dashboard_url(bi_database: Path) -> Iterator[str]:
 def render(url: str, screenshot: Path, width: int = 1400) -> str:
     """Load the page in Chromium, wait until Streamlit has finished running the app, screenshot it."""
     with playwright.sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
         try:
             page = browser.new_page(viewport={"width": width, "height": 4200})
             page.goto(url)
@@ -176,7 +167,7 @@ def test_without_a_bi_database_the_dashboard_says_what_to_run(tmp_path):
             except OSError:
                 time.sleep(0.3)
         with playwright.sync_playwright() as driver:
-            browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
             page = browser.new_page()
             page.goto(f"http://127.0.0.1:{port}")
             page.get_by_text("No BI database at").wait_for(timeout=60_000)

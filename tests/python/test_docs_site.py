@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, PROJECT_ROOT, query
+from conftest import CHROMIUM_FLAGS, FIXTURES, PROJECT_ROOT, query
 
 from recon_tools.docs_coverage import measure
 
@@ -17,18 +17,7 @@ pytestmark = pytest.mark.dbt
 
 CHROMIUM = shutil.which("chromium")
 SCREENSHOTS = PROJECT_ROOT / "test-output" / "screenshots"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-    "--virtual-time-budget=15000",
-]
+FLAGS = ["--headless", *CHROMIUM_FLAGS, "--hide-scrollbars", "--virtual-time-budget=15000"]
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import PROJECT_ROOT, pos_file, query, write_files
+from conftest import CHROMIUM_FLAGS, PROJECT_ROOT, pos_file, query, write_files
 
 from recon_tools import report
 from recon_tools.generate_drop import generate
@@ -272,13 +272,7 @@ def test_page_renders_in_a_browser(recon_db, tmp_path, name, args):
     command = [
         str(CHROMIUM),
         "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
+        *CHROMIUM_FLAGS,
         "--hide-scrollbars",
         f"--user-data-dir={tmp_path / 'chromium-profile'}",
         "--window-size=1280,2000",
