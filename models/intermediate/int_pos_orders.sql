@@ -37,11 +37,13 @@ orders_with_errors as (
     where source_system = 'POS' and order_key is not null
 ),
 
-orders as (
+-- Each delivery's copy of an order: an order re-sent in a later file has two.
+copies as (
     select
         order_key,
-        min(order_id) as delivered_order_id,
+        load_id,
         min(file_business_date) as business_date,
+        min(order_id) as delivered_order_id,
         min(store_id) as store_id,
         min(ordered_at) as ordered_at,
         min(currency) as currency,
@@ -49,7 +51,29 @@ orders as (
         count(*) as line_count,
         min(source_file) as source_file
     from lines
-    group by order_key
+    group by order_key, load_id
+),
+
+-- The order is its earliest delivery's copy (by business date, then delivery): its lines,
+-- total, store and time, not a mix of the copies (pos_order_in_several_files warns of the rest).
+earliest_copies as (
+    select unnest(arg_min(copies, (copies.business_date, copies.load_id)))
+    from copies
+    group by copies.order_key
+),
+
+orders as (
+    select
+        order_key,
+        delivered_order_id,
+        business_date,
+        store_id,
+        ordered_at,
+        currency,
+        pos_order_total,
+        line_count,
+        source_file
+    from earliest_copies
 ),
 
 {% if is_incremental() %}

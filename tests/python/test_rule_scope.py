@@ -108,13 +108,19 @@ def test_a_resent_order_is_only_warned_about_and_each_copy_is_checked_alone(buil
         "where order_id like 'R-%' group by all order by all",
     )
     assert validated == [("R-1", "20", 2), ("R-1", "21", 2), ("R-2", "20", 2), ("R-3", "20", 1)]
-    # Reconciled once, dated by the earliest file.
+    # Reconciled once, as the earliest file's copy: its date, its lines and its total, not
+    # the copies' lines added up.
     recon = query(
         db_path,
-        "select order_id, business_date::varchar, pos_source_file, recon_status from marts.fct_order_reconciliation "
-        "where order_id like 'R-%' order by order_id",
+        "select order_id, business_date::varchar, pos_source_file, recon_status, line_count, pos_order_total "
+        "from marts.fct_order_reconciliation where order_id like 'R-%' order by order_id",
     )
-    assert recon == [(f"R-{n}", "2026-11-20", "pos/pos_orders_20261120.csv", "matched") for n in (1, 2, 3)]
+    first_file = ("2026-11-20", "pos/pos_orders_20261120.csv", "matched")
+    assert recon == [
+        ("R-1", *first_file, 2, Decimal("9.00")),
+        ("R-2", *first_file, 2, Decimal("9.00")),
+        ("R-3", *first_file, 1, Decimal("4.50")),
+    ]
 
 
 def test_the_error_rate_and_the_review_queue_alert_count_orders(built, dbt_dirs):
