@@ -72,6 +72,9 @@ def render(db_path: Path) -> str:
         "  rules and status    select * from marts.rpt_validation_rules",
         "  report for people   make report (HTML page + missing-orders CSV in reports/)",
         "  docs and lineage    make docs   (then open target/static_index.html)",
+        "  dashboard           make dashboard   (then open http://localhost:8501)",
+        '  any SQL, read-only  recon-sql "select ..."   (after: source .venv/bin/activate)',
+        "  the next day        make demo-next-day",
     ]
     return "\n".join(out)
 
