@@ -96,7 +96,8 @@ checked as (
             required('oms_source_system_required', 'source_system', 'source_system_text'),
             failure('oms_source_system_known', 'source_system is not null and not is_source_system_known',
                 'source_system', 'source_system_text',
-                "'source_system ''' || source_system_text || ''' is not one of POS, WEB, EDI, API, MANUAL'"),
+                "'source_system ''' || source_system_text || ''' is not one of '"
+                ~ " || (select string_agg(source_system, ', ' order by source_system) from source_systems)"),
             failure('oms_source_order_id_required', "source_system = 'POS' and source_order_id is null",
                 'source_order_id', 'null', "'source_order_id is missing on a POS order'"),
             failure('oms_store_id_required', "source_system = 'POS' and store_id is null", 'store_id', 'null',
@@ -104,7 +105,8 @@ checked as (
             required('oms_order_status_required', 'order_status', 'order_status_text'),
             failure('oms_order_status_known', 'order_status is not null and not is_order_status_known',
                 'order_status', 'order_status_text',
-                "'order_status ''' || order_status_text || ''' is not one of CREATED, RELEASED, SHIPPED, CANCELLED'"),
+                "'order_status ''' || order_status_text || ''' is not one of '"
+                ~ " || (select string_agg(order_status, ', ' order by order_status) from order_statuses)"),
             required('oms_order_total_required', 'order_total', 'order_total_text'),
             well_formed('oms_order_total_format', 'order_total', 'a decimal with at most 2 decimal places'),
             required('oms_currency_required', 'currency'),

@@ -248,6 +248,13 @@ def test_each_rule_fails_its_case_and_passes_clean_records(tmp_path, ingest, db_
         assert (source_file, 2) not in found and (source_file, 3) not in found
     assert ("reference/customers.csv", 2) not in found and ("reference/customers.csv", 3) not in found
 
+    # Messages name the code lists as the seeds hold them, not as a copy in the SQL.
+    messages = dict(query(db_path, "select rule_id, message from marts.fct_validation_errors"))
+    assert messages["oms_source_system_known"] == "source_system 'FAX' is not one of API, EDI, MANUAL, POS, WEB"
+    assert (
+        messages["oms_order_status_known"] == "order_status 'LOST' is not one of CANCELLED, CREATED, RELEASED, SHIPPED"
+    )
+
     statuses = dict(query(db_path, "select rule_id, rule_status from marts.rpt_validation_rules"))
     assert set(statuses.values()) == {"active"}
     categories = dict(query(db_path, "select rule_id, category from marts.fct_validation_errors"))
