@@ -27,7 +27,7 @@ import duckdb
 from loaders import __version__
 from loaders.cli_support import fail
 from loaders.database import db_path_from_env
-from loaders.errors import EngineFailure, ReconError
+from loaders.errors import EngineFailure, ReconError, first_line
 from loaders.ingest import FileOutcome, IngestReport, ingest
 from loaders.retention import cutoff_for, purge, retention_days
 from loaders.sources import open_source
@@ -184,7 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ReconError as exc:
         return fail(exc, args.json)
     except duckdb.Error as exc:
-        return fail(EngineFailure(f"DuckDB failed: {str(exc).splitlines()[0]}"), args.json)
+        return fail(EngineFailure(f"DuckDB failed: {first_line(exc)}"), args.json)
     if args.json:
         print(json.dumps(report.to_dict(), default=str))
     else:
@@ -199,7 +199,7 @@ def _run_purge(args: argparse.Namespace, db_path: Path) -> int:
     except ReconError as exc:
         return fail(exc, args.json)
     except duckdb.Error as exc:
-        return fail(EngineFailure(f"DuckDB failed: {str(exc).splitlines()[0]}"), args.json)
+        return fail(EngineFailure(f"DuckDB failed: {first_line(exc)}"), args.json)
     if args.json:
         print(json.dumps({"ok": True, **report.to_dict()}, default=str))
         return 0

@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 
 from loaders.contract import FileKind
-from loaders.errors import EngineFailure, FileRejected
+from loaders.errors import EngineFailure, FileRejected, first_line
 
 CHUNK = 1 << 20
 MAX_HEADER_BYTES = 1 << 20
@@ -300,7 +300,7 @@ def is_content_error(exc: duckdb.Error) -> bool:
 
 def describe_engine_error(exc: duckdb.Error) -> str:
     """DuckDB's first line, and what to do: the failure is not the file's."""
-    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    first = first_line(exc)
     checks = "check RECON_DUCKDB_MEMORY_LIMIT, RECON_DUCKDB_TEMP_DIR and the free disk space"
     if isinstance(exc, duckdb.FatalException):
         # DuckDB stops taking writes in this process; the file's transaction committed whole or not at all.
@@ -343,7 +343,7 @@ def _describe_csv_error(exc: duckdb.Error, width: int) -> str:
         return f"cannot be parsed: {where} opens a quoted value that is never closed"
     if "Invalid unicode" in text or "not utf-8" in text:
         return f"cannot be parsed: {where} is not valid UTF-8 (deliver the file in UTF-8)"
-    first = text.splitlines()[0] if text else type(exc).__name__
+    first = first_line(exc)
     return f"cannot be parsed at {where}: {first}"
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 
 from loaders.contract import FILE_KINDS
-from loaders.errors import ConfigError, DatabaseBusyError, DatabaseMissingError, EngineFailure
+from loaders.errors import ConfigError, DatabaseBusyError, DatabaseMissingError, EngineFailure, first_line
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB_PATH = PROJECT_ROOT / "data" / "recon.duckdb"
@@ -133,10 +133,9 @@ def open_database(
     except duckdb.Error as exc:
         if message := lock_message(path, exc, busy_hint):
             raise DatabaseBusyError(message) from exc
-        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         if read_only:
-            raise ConfigError(f"cannot open {path}: {first_line}") from exc
-        raise EngineFailure(f"{path} cannot be opened: {first_line}") from exc
+            raise ConfigError(f"cannot open {path}: {first_line(exc)}") from exc
+        raise EngineFailure(f"{path} cannot be opened: {first_line(exc)}") from exc
     con.execute("set TimeZone = 'UTC'")
     con.execute("set memory_limit = ?", [memory_limit])
     temp_dir = os.environ.get("RECON_DUCKDB_TEMP_DIR") or str(PROJECT_ROOT / "data" / "tmp")

@@ -12,12 +12,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import duckdb
 from dbt.adapters.duckdb.plugins import BasePlugin
 from dbt.flags import get_flags
 from dbt_common.exceptions import DbtRuntimeError
 
-from loaders.database import lock_message
+from loaders.database import open_database
+from loaders.errors import ReconError
 
 # dbt commands that read the project's data: they need a database the loader made. Opening a
 # missing file would create an empty one silently (parse, compile and the SQL linter may).
@@ -37,10 +37,9 @@ class Plugin(BasePlugin):
                     "RECON_DB_PATH (default data/recon.duckdb)."
                 )
             return
+        # The loader's own way in: a held file names its holder, a file named like a schema or
+        # a memory limit DuckDB cannot read is refused with the same message as the loader's.
         try:
-            duckdb.connect(path).close()
-        except duckdb.IOException as exc:
-            message = lock_message(Path(path), exc)
-            if message:
-                raise DbtRuntimeError(message) from None
-            raise
+            open_database(Path(path)).close()
+        except ReconError as exc:
+            raise DbtRuntimeError(str(exc)) from None

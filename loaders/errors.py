@@ -63,3 +63,9 @@ class FileNotReady(ReconError):
     """A file changed while it was read (still being written): skipped now, picked up next run."""
 
     exit_code = 0
+
+
+def first_line(exc: BaseException) -> str:
+    """An engine error's first line (DuckDB's messages go on with hints and the query), or its type."""
+    text = str(exc)
+    return text.splitlines()[0] if text.strip() else type(exc).__name__

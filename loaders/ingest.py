@@ -15,7 +15,7 @@ import duckdb
 from loaders import csv_load, manifest
 from loaders.contract import REFERENCE_KINDS, Classified, classify
 from loaders.database import ensure_raw_layer, open_database
-from loaders.errors import EngineFailure, FileNotReady, FileRejected, LoaderError
+from loaders.errors import EngineFailure, FileNotReady, FileRejected, LoaderError, first_line
 from loaders.progress import FileProgress, track_statements
 from loaders.settings import env_number
 from loaders.sources.base import DropEntry, DropSource
@@ -111,7 +111,7 @@ def ingest(
         try:
             ensure_raw_layer(con)
         except duckdb.Error as exc:
-            raise EngineFailure(f"{db_path}: the raw layer cannot be set up: {str(exc).splitlines()[0]}") from exc
+            raise EngineFailure(f"{db_path}: the raw layer cannot be set up: {first_line(exc)}") from exc
         manifest.log_event(con, run_id, "run_started", detail=source.uri)
         try:
             entries = source.list_entries()

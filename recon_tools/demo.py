@@ -22,7 +22,7 @@ import duckdb
 
 from loaders.cli_support import fail
 from loaders.database import db_path_from_env, open_database
-from loaders.errors import ReconError
+from loaders.errors import ReconError, first_line
 
 
 class DemoError(ReconError):
@@ -49,7 +49,7 @@ def prepare(db_path: Path, drop: Path) -> None:
         try:
             others = foreign_sources(db_path, drop)
         except duckdb.Error as exc:
-            raise DemoError(f"cannot read {db_path}: {str(exc).splitlines()[0]}") from None
+            raise DemoError(f"cannot read {db_path}: {first_line(exc)}") from None
         if others:
             raise DemoError(
                 f"{db_path} holds deliveries from {', '.join(others)}, not only the demo's: "

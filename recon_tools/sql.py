@@ -21,7 +21,7 @@ import duckdb
 
 from loaders.cli_support import fail
 from loaders.database import db_path_from_env, open_database
-from loaders.errors import ReconError
+from loaders.errors import ReconError, first_line
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             try:
                 relation = con.sql(statement)
             except duckdb.Error as exc:
-                print(f"error: {str(exc).splitlines()[0]}", file=sys.stderr)
+                print(f"error: {first_line(exc)}", file=sys.stderr)
                 return 1
             if relation is not None:
                 relation.show(max_rows=args.max_rows, max_width=160)

@@ -10,7 +10,7 @@ import duckdb
 
 from loaders.cli_support import fail
 from loaders.database import db_path_from_env, open_database
-from loaders.errors import ConfigError, ReconError
+from loaders.errors import ConfigError, ReconError, first_line
 
 SUMMARY_SQL = """
 select
@@ -46,8 +46,7 @@ def render(db_path: Path) -> str:
             "select rule_id, count(*) from marts.fct_validation_errors group by rule_id order by 2 desc, 1 limit 5"
         ).fetchall()
     except duckdb.CatalogException as exc:
-        first_line = str(exc).splitlines()[0]
-        raise ConfigError(f"{db_path} has no marts yet: run `dbt build` first ({first_line})") from exc
+        raise ConfigError(f"{db_path} has no marts yet: run `dbt build` first ({first_line(exc)})") from exc
     finally:
         con.close()
     table = [HEADERS]
