@@ -11,15 +11,21 @@
     {%- set query -%}
         select coalesce(string_agg(distinct {{ date_literal_of('business_date') }}, ', '), 'null')
         from {{ versions }}
-        where
-            is_current_version and file_kind = 'pos_orders' and not is_purged
-            and business_date <= (
-                select max(business_date) from {{ versions }}
-                where is_purged and file_kind in ('pos_orders', 'oms_orders')
-            )
+        where {{ reopening_versions(versions) }}
     {%- endset -%}
     {{ return(database_value(versions, query, 'null')) }}
 {% endmacro %}
+
+{% macro reopening_versions(versions) %}
+    {#- Condition on stg_loader__file_versions (the relation versions): the current POS files
+        that reopen a purged business date, being not purged themselves and of a date up to
+        the last purged one. The one statement of that rule, for the build and its hooks. -#}
+    (is_current_version and file_kind = 'pos_orders' and not is_purged
+    and business_date <= (
+        select max(business_date) from {{ versions }}
+        where is_purged and file_kind in ('pos_orders', 'oms_orders')
+    ))
+{%- endmacro %}
 
 {% macro frozen_date_condition(date_column) %}
     {#- True for the business dates whose orders are final: up to the last purged date
@@ -47,12 +53,8 @@
                 select coalesce(string_agg(distinct {{ date_literal_of('business_date') }}, ', '), 'null')
                 from {{ versions }}
                 where
-                    is_current_version and file_kind = 'pos_orders' and not is_purged
+                    {{ reopening_versions(versions) }}
                     and load_id not in (select load_id from {{ audit_schema() }}.reflected_loads)
-                    and business_date <= (
-                        select max(business_date) from {{ versions }}
-                        where is_purged and file_kind in ('pos_orders', 'oms_orders')
-                    )
             {%- endset -%}
             {%- set reopened = run_query(query).columns[0].values()[0] -%}
             {%- if reopened != 'null' -%}
