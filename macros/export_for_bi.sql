@@ -110,9 +110,11 @@
     {%- endfor -%}
     {%- set copy_sql -%}
         copy (
-            select * from (values
+            select relation::varchar as relation, column_name::varchar as column_name,
+                description::varchar as description
+            from (values
             {%- for relation, column_name, description in rows %}
-                ({{ bi_literal(relation) }}, {{ bi_literal(column_name) }}, {{ bi_literal(description | trim) }})
+                ({{ sql_literal(relation) }}, {{ sql_literal(column_name) }}, {{ sql_literal(description | trim) }})
                 {%- if not loop.last %},{% endif %}
             {%- endfor %}
             ) as descriptions (relation, column_name, description)
@@ -122,8 +124,4 @@
     {%- if rows -%}
         {%- do run_query(copy_sql) -%}
     {%- endif -%}
-{% endmacro %}
-
-{% macro bi_literal(value) %}
-    {%- if value is none -%}null::varchar{%- else -%}'{{ value | replace("'", "''") }}'{%- endif -%}
 {% endmacro %}
