@@ -33,20 +33,22 @@ setup: $(STAMP) ## create ./.venv and install the project (idempotent)
 system-deps: ## install OpenSSH server and Chromium for the tests when missing (needs root and apt)
 	@bash scripts/ensure-system-packages.sh
 
+# The demo's daily job: land the drop, build, print the summary.
+define demo_daily_job
+	RECON_DB_PATH=$(DB) $(BIN)/python -m loaders ingest --from $(DEMO_DROP)
+	RECON_DB_PATH=$(DB) $(BIN)/dbt build --quiet --warn-error-options '{"error": []}'
+	@echo
+	@RECON_DB_PATH=$(DB) $(BIN)/python -m recon_tools.summary
+endef
+
 demo: setup ## generate a demo drop, ingest it, build every layer, print the summary
 	$(BIN)/python -m recon_tools.demo prepare --db $(DB) --drop $(DEMO_DROP)
 	$(BIN)/python -m recon_tools.generate_drop --out $(DEMO_DROP) --days 5 --orders 300
-	RECON_DB_PATH=$(DB) $(BIN)/python -m loaders ingest --from $(DEMO_DROP)
-	RECON_DB_PATH=$(DB) $(BIN)/dbt build --quiet --warn-error-options '{"error": []}'
-	@echo
-	@RECON_DB_PATH=$(DB) $(BIN)/python -m recon_tools.summary
+	$(demo_daily_job)
 
 demo-next-day: setup ## add the next business date to the demo drop, ingest it, build, print the summary
 	$(BIN)/python -m recon_tools.generate_drop --out $(DEMO_DROP) --next-day
-	RECON_DB_PATH=$(DB) $(BIN)/python -m loaders ingest --from $(DEMO_DROP)
-	RECON_DB_PATH=$(DB) $(BIN)/dbt build --quiet --warn-error-options '{"error": []}'
-	@echo
-	@RECON_DB_PATH=$(DB) $(BIN)/python -m recon_tools.summary
+	$(demo_daily_job)
 
 build: setup ## dbt build against $$RECON_DB_PATH (default data/recon.duckdb)
 	RECON_DB_PATH=$(DB) $(BIN)/dbt build

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import duckdb
 
+from loaders.contract import POS_ORDERS, classify
+
 START_DATE = date(2026, 11, 16)
 
 STORES = [
@@ -278,12 +280,12 @@ def generate(
 
 
 def drop_dates(out: Path) -> tuple[date, date]:
-    """The first and the last business date of the drop's POS files."""
-    stamps = sorted(path.name[len("pos_orders_") : -len(".csv")] for path in (out / "pos").glob("pos_orders_*.csv"))
-    if not stamps:
+    """The first and the last business date of the drop's POS files, as the loader reads their names."""
+    named = (classify(f"pos/{path.name}") for path in (out / "pos").glob("pos_orders_*"))
+    dates = sorted(item.business_date for item in named if item.kind is POS_ORDERS and item.business_date)
+    if not dates:
         raise SystemExit(f"error: {out} holds no POS file to continue (generate a drop first)")
-    parse = lambda stamp: date(int(stamp[:4]), int(stamp[4:6]), int(stamp[6:]))  # noqa: E731
-    return parse(stamps[0]), parse(stamps[-1])
+    return dates[0], dates[-1]
 
 
 def _copy_sql(template: str, path: Path) -> str:
