@@ -4,8 +4,9 @@ A DuckDB command-line shell of the DuckDB version the project writes with is not
 (the ``duckdb-cli`` package is an older DuckDB, which cannot open these files), so the
 project ships this small one. It opens the database read-only, runs each statement given
 (or reads statements from standard input, one per line ending in ``;``) and prints each
-result as a table. It never writes, so it never blocks the loader or a build; point it at
-``data/bi.duckdb`` while a build runs.
+result as a table. It never writes; but while it holds a file open DuckDB lets no writer in,
+so a query on the pipeline's database makes the loader or a build wait: point it at
+``data/bi.duckdb`` whenever one may run.
 
 Exit codes: 0 done; 1 a statement failed; 2 bad invocation, or no such database; 4 the
 database is being written.
