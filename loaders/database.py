@@ -20,7 +20,7 @@ DEFAULT_DB_PATH = PROJECT_ROOT / "data" / "recon.duckdb"
 
 # DuckDB names a database after its file (raw.duckdb is "raw"). A file named like one of the
 # project's schemas makes every "raw.table" reference ambiguous to DuckDB and to dbt.
-SCHEMA_NAMES = ("raw", "staging", "intermediate", "marts", "config", "audit")
+SCHEMA_NAMES = ("raw", "staging", "bookkeeping", "intermediate", "marts", "config", "audit")
 
 LINEAGE_COLUMNS = """
     _extra_columns varchar,

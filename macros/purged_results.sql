@@ -7,13 +7,14 @@
     {#- Literal list of the business dates up to the last purged one whose current POS file
         is not purged ("null" when none): a correction of a purged file, or the date's first
         POS file delivered after the purge. Their orders are reconciled again. -#}
-    {%- set versions = ref('stg_loader__file_versions') -%}
+    {%- set scope = scope_relation() -%}
+    {%- set versions = "(select * from " ~ scope ~ " where part = 'version')" -%}
     {%- set query -%}
         select coalesce(string_agg(distinct {{ date_literal_of('business_date') }}, ', '), 'null')
         from {{ versions }}
         where {{ reopening_versions(versions) }}
     {%- endset -%}
-    {{ return(database_value(versions, query, 'null')) }}
+    {{ return(database_value(scope, query, 'null')) }}
 {% endmacro %}
 
 {% macro reopening_versions(versions) %}
@@ -40,7 +41,7 @@
     {#- on-run-start: before a build reconciles a reopened date again (reopened_dates), keep
         the results the marts hold for its orders in audit.kept_order_results. Their OMS
         matches may come from purged OMS files, which the build cannot read any more:
-        fct_order_reconciliation takes them from here, and int_changed_order_keys the order
+        fct_order_reconciliation takes them from here, and build_changed_keys the order
         numbers of the purged version the correction replaces. Kept once per order number, by
         the build that first reads the date's new POS file (one the marts do not reflect yet). -#}
     {%- if execute and flags.WHICH in ('build', 'run') -%}
@@ -126,9 +127,9 @@
 {% endmacro %}
 
 {% macro purged_rows_still_unmatched() %}
-    {#- For fct_oms_unmatched_orders' pre-hook: true for its rows of purged deliveries that
+    {#- For int_oms_unmatched_orders' grain (final: purged_unmatched): true for its rows of purged deliveries that
         still match no POS order (final); false for those whose order number a POS order the
-        build recomputes now carries (fct_order_reconciliation matches them). The POS orders
+        build recomputes now carries (int_order_reconciliation matches them). The POS orders
         are looked up on the business dates the build recomputes, or all on a full rebuild. -#}
     {%- set purged = purged_load_ids() -%}
     {%- if purged == 'null' -%}
@@ -142,7 +143,7 @@
                     where
                         {{ changed_rows_condition(key_kinds=['pos_order'], date_column='business_date') }}
                         and order_key in (
-                            select changed_key from {{ ref('int_changed_order_keys') }} where key_kind = 'pos_order'
+                            select order_key from {{ scope_relation() }} where part = 'key' and key_kind = 'pos_order'
                         )
                 {%- endif %}
             )
@@ -157,10 +158,7 @@
         --vars '{allow_full_refresh_after_purge: true}' says to drop them. Only when the run
         selects a model that keeps such results and some are kept. -#}
     {%- if execute and flags.FULL_REFRESH and not var('allow_full_refresh_after_purge', false) -%}
-        {%- set keeping = [
-            'int_pos_orders', 'fct_order_reconciliation', 'fct_oms_unmatched_orders',
-            'int_pos_order_line_failures', 'int_oms_order_failures'
-        ] -%}
+        {%- set keeping = incremental_models(with_final=true) -%}
         {%- set keeping_ids = [] -%}
         {%- for name in keeping -%}
             {%- do keeping_ids.append('model.' ~ project_name ~ '.' ~ name) -%}

@@ -3,14 +3,13 @@
 -- shares an OMS order id with them, or every row when the settings changed.
 {{ config(
     materialized = 'incremental',
-    incremental_strategy = 'append',
+    incremental_strategy = 'recompute',
     on_schema_change = 'append_new_columns',
-    pre_hook = "{{ delete_changed_rows(key_column='order_id', key_kinds=['oms_order'], load_column='load_id', file_kinds=['oms_orders'], frozen='load_id in (' ~ purged_load_ids() ~ ')') }}"
+    meta = {'grain': {
+        'keys': ['oms_order'], 'files': ['oms_orders'], 'key': 'order_id', 'load': 'load_id',
+        'final': 'purged_deliveries'
+    }}
 ) }}
--- depends_on: {{ ref('int_load_changes') }}
--- depends_on: {{ ref('int_changed_order_keys') }}
--- depends_on: {{ ref('int_build_settings') }}
--- depends_on: {{ ref('int_changed_key_loads') }}
 
 with
 
@@ -22,10 +21,7 @@ orders as (
     select all_orders.*
     from {{ ref('stg_oms__orders') }} as all_orders
     semi join current_loads on all_orders.load_id = current_loads.load_id
-    {{ only_changed_rows(
-        key_column='all_orders.oms_order_id', key_kinds=['oms_order'],
-        load_column='all_orders.load_id', file_kinds=['oms_orders'], indexed_as='oms_order'
-    ) }}
+    where {{ in_recompute_scope(key='all_orders.oms_order_id', load='all_orders.load_id', indexed_as='oms_order') }}
 ),
 
 source_systems as (

@@ -8,14 +8,13 @@
 -- lists or reference snapshots changed.
 {{ config(
     materialized = 'incremental',
-    incremental_strategy = 'append',
+    incremental_strategy = 'recompute',
     on_schema_change = 'append_new_columns',
-    pre_hook = "{{ delete_changed_rows(key_column='order_key', key_kinds=['pos_order'], load_column='load_id', file_kinds=['pos_orders'], frozen='load_id in (' ~ purged_load_ids() ~ ')') }}"
+    meta = {'grain': {
+        'keys': ['pos_order'], 'files': ['pos_orders'], 'key': 'order_key', 'load': 'load_id',
+        'final': 'purged_deliveries'
+    }}
 ) }}
--- depends_on: {{ ref('int_load_changes') }}
--- depends_on: {{ ref('int_changed_order_keys') }}
--- depends_on: {{ ref('int_build_settings') }}
--- depends_on: {{ ref('int_changed_key_loads') }}
 
 with
 
@@ -27,10 +26,7 @@ lines as {{ lines_cte('pos_orders', 'pos_order', ['pos_order']) }} (
     select all_lines.*
     from {{ ref('stg_pos__order_lines') }} as all_lines
     semi join current_loads on all_lines.load_id = current_loads.load_id
-    {{ only_changed_rows(
-        key_column='all_lines.order_key', key_kinds=['pos_order'],
-        load_column='all_lines.load_id', file_kinds=['pos_orders'], indexed_as='pos_order'
-    ) }}
+    where {{ in_recompute_scope(key='all_lines.order_key', load='all_lines.load_id', indexed_as='pos_order') }}
 ),
 
 thresholds as (

@@ -6,14 +6,13 @@
 -- version of the date's POS file replaces them.
 {{ config(
     materialized = 'incremental',
-    incremental_strategy = 'append',
+    incremental_strategy = 'recompute',
     on_schema_change = 'append_new_columns',
-    pre_hook = "{{ delete_changed_rows(key_column='order_key', key_kinds=['pos_order'], frozen=frozen_date_condition('business_date'), date_column='business_date') }}"
+    meta = {'grain': {
+        'keys': ['pos_order'], 'files': ['pos_orders'], 'key': 'order_key', 'date': 'business_date',
+        'final': 'purged_dates'
+    }}
 ) }}
--- depends_on: {{ ref('int_load_changes') }}
--- depends_on: {{ ref('int_changed_order_keys') }}
--- depends_on: {{ ref('int_build_settings') }}
--- depends_on: {{ ref('int_changed_key_loads') }}
 
 with
 
@@ -25,10 +24,9 @@ lines as (
     select all_lines.*
     from {{ ref('stg_pos__order_lines') }} as all_lines
     semi join current_loads on all_lines.load_id = current_loads.load_id
-    where all_lines.order_key is not null {{ and_changed_rows(
-        key_column='all_lines.order_key', key_kinds=['pos_order'],
-        load_column='all_lines.load_id', file_kinds=['pos_orders'], indexed_as='pos_order'
-    ) }}
+    where
+        all_lines.order_key is not null
+        and {{ in_recompute_scope(key='all_lines.order_key', load='all_lines.load_id', indexed_as='pos_order') }}
 ),
 
 orders_with_errors as (

@@ -1,24 +1,22 @@
--- fct_order_reconciliation counted per POS business date, for the summary.
+-- int_order_reconciliation counted per POS business date, for the summary.
 -- Incremental: a build recounts only the business dates whose orders
--- fct_order_reconciliation recomputed (those of the POS deliveries that mention a
+-- int_order_reconciliation recomputed (those of the POS deliveries that mention a
 -- changed order number), or every date when it recomputes every order; the other
 -- dates' counts stand, so a daily build does not read every order of history. The
--- pre-hook deletes the dates it recounts: a date whose orders all went away (a
+-- recompute strategy deletes the dates it recounts: a date whose orders all went away (a
 -- corrected POS file) does not keep its old counts.
 {{ config(
     materialized = 'incremental',
-    incremental_strategy = 'append',
+    incremental_strategy = 'recompute',
     on_schema_change = 'append_new_columns',
-    pre_hook = "{{ delete_changed_rows(key_kinds=['pos_order', 'oms_source'], date_column='business_date') }}"
+    meta = {'grain': {'keys': ['pos_order', 'oms_source'], 'date': 'business_date'}}
 ) }}
--- depends_on: {{ ref('int_changed_key_loads') }}
--- depends_on: {{ ref('int_build_settings') }}
 
 with
 
 orders as (
-    select * from {{ ref('fct_order_reconciliation') }}
-    {{ only_changed_rows(key_kinds=['pos_order', 'oms_source'], date_column='business_date') }}
+    select * from {{ ref('int_order_reconciliation') }}
+    where {{ in_recompute_scope(date='business_date') }}
 ),
 
 final as (

@@ -9,18 +9,12 @@
 -- full refresh after a retention purge dropped with its purged delivery
 -- (allow_full_refresh_after_purge) is resolved as such.
 -- An incremental build compares only the findings of the rows the check models
--- recomputed (changed_findings_condition, on both sides) and rewrites those that
+-- recomputed (the findings grain, macros/recompute.sql, on both sides) and rewrites those that
 -- changed (new, moved to a corrected delivery, reopened or resolved); the post-hook
 -- then stamps the build on every open finding, a one-column update instead of
 -- rewriting them all. A finding's error_key numbers the repeats of the same file,
 -- order, rule, field and value: those repeats share an order key, so they are
 -- recomputed together.
--- depends_on: {{ ref('order_validation_rules') }}
--- depends_on: {{ ref('int_load_changes') }}
--- depends_on: {{ ref('int_changed_order_keys') }}
--- depends_on: {{ ref('int_build_settings') }}
--- depends_on: {{ ref('int_changed_key_loads') }}
--- depends_on: {{ ref('stg_loader__file_versions') }}
 {{ config(
     materialized = 'incremental',
     incremental_strategy = 'delete+insert',
@@ -30,14 +24,12 @@
     post_hook = "update {{ this }} set last_seen_at = {{ build_timestamp() }} where resolved_at is null"
 ) }}
 
-{%- set compare_all = flags.FULL_REFRESH or recompute_all() %}
+{%- set grain = {'findings': true, 'key': 'order_key'} %}
 with
 
 failures as (
     select * from {{ ref('int_validation_failures') }}
-    {%- if is_incremental() and not compare_all %}
-        where {{ changed_findings_condition() }}
-    {%- endif %}
+    where {{ in_recompute_scope(grain=grain) }}
 ),
 
 current_findings as (
@@ -67,10 +59,11 @@ build as (
     select {{ build_timestamp() }} as built_at
 ),
 
+rules as (
+    select * from {{ ref('order_validation_rules') }}
+),
+
 {% if is_incremental() %}
-    rules as (
-        select * from {{ ref('order_validation_rules') }}
-    ),
 
     previous as (
         select * from {{ this }}
@@ -79,10 +72,9 @@ build as (
     -- The open findings this build looked for again: those not found now are resolved.
     previous_open as (
         select * from {{ this }}
-        where resolved_at is null
-        {%- if not compare_all %}
-            and {{ changed_findings_condition(pos_order_key=normalize_order_key('order_id')) }}
-        {%- endif %}
+        where
+            resolved_at is null
+            and {{ in_recompute_scope(grain={'findings': true, 'key': 'order_id', 'key_is_delivered': true}) }}
     ),
 
     -- New, reopened, or seen in another place (a corrected delivery): an open

@@ -7,14 +7,10 @@
 -- rules seed, a code list or a reference snapshot replaces them all.
 {{ config(
     materialized = 'incremental',
-    incremental_strategy = 'append',
+    incremental_strategy = 'recompute',
     on_schema_change = 'append_new_columns',
-    pre_hook = "{{ delete_changed_findings() }}"
+    meta = {'grain': {'findings': true, 'key': 'order_key'}}
 ) }}
--- depends_on: {{ ref('int_load_changes') }}
--- depends_on: {{ ref('int_changed_order_keys') }}
--- depends_on: {{ ref('int_build_settings') }}
--- depends_on: {{ ref('int_changed_key_loads') }}
 with
 
 rules as (
@@ -80,7 +76,7 @@ all_failures as (
 
 changed_failures as (
     select * from all_failures
-    {{ only_changed_findings() }}
+    where {{ in_recompute_scope() }}
 ),
 
 final as (

@@ -1,60 +1,31 @@
--- OMS orders that claim to come from the POS but match no POS order loaded so
--- far (contract section 7): an order the POS never sent, or a typo in the key.
--- Incremental: a build recomputes the rows of changed OMS deliveries and the rows
--- whose source order number a changed POS or OMS delivery mentions. Rows of purged
--- deliveries are final, until a POS order with their number arrives: then
--- fct_order_reconciliation matches them (audit.kept_oms_rows) and they leave.
-{{ config(
-    materialized = 'incremental',
-    incremental_strategy = 'append',
-    on_schema_change = 'append_new_columns',
-    pre_hook = "{{ delete_changed_rows(key_column='source_order_key', key_kinds=['pos_order', 'oms_source'], load_column='load_id', file_kinds=['oms_orders'], frozen=purged_rows_still_unmatched()) }}"
-) }}
--- depends_on: {{ ref('int_load_changes') }}
--- depends_on: {{ ref('int_changed_key_loads') }}
--- depends_on: {{ ref('stg_loader__file_versions') }}
--- depends_on: {{ ref('int_changed_order_keys') }}
--- depends_on: {{ ref('int_build_settings') }}
+-- OMS orders that claim to come from the POS but match no POS order loaded so far
+-- (contract section 7). The public face of int_oms_unmatched_orders, which a build
+-- updates incrementally: a view, so that BI tools and dbt show read every row.
+{{ config(materialized = 'view') }}
 
 with
 
-oms_orders as (
-    select * from {{ ref('int_oms_pos_orders') }}
-    {{ only_changed_rows(
-        key_column='source_order_key', key_kinds=['pos_order', 'oms_source'],
-        load_column='load_id', file_kinds=['oms_orders'], indexed_as='oms_source'
-    ) }}
-),
-
--- The POS orders a recomputed row can match: a changed key's POS order carries the
--- business date of a POS delivery that mentions it (int_changed_key_loads), or is a
--- final order of a purged date. Other dates' row groups are skipped.
-pos_orders as (
-    select order_key from {{ ref('int_pos_orders') }}
-    {%- if is_incremental() and not recompute_all() %}
-        where {{ changed_rows_condition(key_kinds=['pos_order', 'oms_source'], date_column='business_date') }}
-            or business_date <= {{ purged_through() }}
-    {%- endif %}
+unmatched as (
+    select * from {{ ref('int_oms_unmatched_orders') }}
 ),
 
 final as (
     select
-        oms_orders.record_id,
-        oms_orders.load_id,
-        oms_orders.oms_order_id,
-        oms_orders.source_order_id,
-        oms_orders.source_order_key,
-        oms_orders.store_id,
-        oms_orders.order_status,
-        cast(oms_orders.order_total as decimal(18, 2)) as order_total,
-        oms_orders.currency,
-        oms_orders.created_at,
-        oms_orders.business_date,
-        oms_orders.source_file,
-        oms_orders.source_line,
-        oms_orders.has_validation_errors
-    from oms_orders
-    anti join pos_orders on oms_orders.source_order_key = pos_orders.order_key
+        record_id,
+        load_id,
+        oms_order_id,
+        source_order_id,
+        source_order_key,
+        store_id,
+        order_status,
+        order_total,
+        currency,
+        created_at,
+        business_date,
+        source_file,
+        source_line,
+        has_validation_errors
+    from unmatched
 )
 
 select * from final

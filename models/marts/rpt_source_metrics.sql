@@ -38,7 +38,7 @@ keys_per_delivery as (
     select
         load_id,
         count(*) as keyed_orders
-    from {{ ref('int_order_key_index') }}
+    from {{ ref('build_key_index') }}
     where key_kind in ('pos_order', 'oms_order')
     group by load_id
 ),

@@ -1,8 +1,7 @@
-{% test accepted_range(model, column_name, min_value=none, max_value=none, scope=none) %}
-{{ scope_dependencies(scope) }}
+{% test accepted_range(model, column_name, min_value=none, max_value=none) %}
 {#- Fails with the rows whose value lies outside [min_value, max_value] (nulls are not checked). -#}
 select *
-from {{ in_scope(model, scope) }}
+from {{ model }}
 where {{ column_name }} is not null
     and (
         false

@@ -1,8 +1,7 @@
-{% test expression_is_true(model, expression, where_clause=none, scope=none) %}
-{{ scope_dependencies(scope) }}
+{% test expression_is_true(model, expression, where_clause=none) %}
 {#- Fails with the rows for which the expression is not true (null counts as failing). -#}
 select *
-from {{ in_scope(model, scope) }}
+from {{ model }}
 where not coalesce(({{ expression }}), false)
 {%- if where_clause %} and ({{ where_clause }}){% endif %}
 {% endtest %}

@@ -1,5 +1,4 @@
-{% test unique_combination_of_columns(model, combination, scope=none) %}
-{{ scope_dependencies(scope) }}
+{% test unique_combination_of_columns(model, combination) %}
 {#- Fails with one row per combination of the given columns that occurs more than once. -#}
 with
 
@@ -7,7 +6,7 @@ grouped as (
     select
         {{ combination | join(', ') }},
         count(*) as occurrences
-    from {{ in_scope(model, scope) }}
+    from {{ model }}
     group by {{ combination | join(', ') }}
 )
 

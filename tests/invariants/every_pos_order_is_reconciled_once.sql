@@ -1,17 +1,13 @@
--- depends_on: {{ ref('stg_loader__file_versions') }}
 -- Every POS order with a usable order number is reconciled exactly once:
 -- returns order keys missing from fct_order_reconciliation, present there
 -- without a POS line, or present more than once. Checks the orders the build
--- recomputed, every order on a full rebuild (scope_condition).
+-- recomputed, every order on a full rebuild (in_tested_scope).
 -- An order of a purged date is final (frozen_date_condition): it stays reconciled
 -- without its removed POS lines, and a later file that repeats its number adds no row:
 -- the order keeps its purged date's row, which the recomputed dates do not include, so
 -- the final rows of the checked order numbers are read too.
-{{ scope_dependencies(true) }}
-{%- set recomputed = scope_condition({
-    'key_column': 'order_id', 'key_kinds': ['pos_order', 'oms_source'], 'date_column': 'business_date',
-    'exact': true
-}) %}
+{%- set grain = {'keys': ['pos_order', 'oms_source'], 'files': ['pos_orders']} %}
+{%- set recomputed = in_tested_scope(grain, key='order_id', date='business_date') %}
 with
 
 pos_keys as (
@@ -19,10 +15,7 @@ pos_keys as (
     from {{ ref('stg_pos__order_lines') }}
     where
         order_key is not null
-        and {{ scope_condition({
-            'key_column': 'order_key', 'key_kinds': ['pos_order', 'oms_source'],
-            'load_column': 'load_id', 'file_kinds': ['pos_orders'], 'indexed_as': 'pos_order'
-        }) }}
+        and {{ in_tested_scope(grain, key='order_key', load='load_id', indexed_as='pos_order') }}
 ),
 
 reconciled_rows as (

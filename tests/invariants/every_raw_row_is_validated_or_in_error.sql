@@ -4,8 +4,7 @@
 -- (deliveries a retention purge emptied are left out).
 -- Returns one row per file that does not balance. Checks the files new in the build
 -- (older files' raw rows do not change), every file on a full rebuild and with
--- --vars '{check_all_history: true}' (scope_condition).
-{{ scope_dependencies(true) }}
+-- --vars '{check_all_history: true}' (in_tested_scope).
 with
 
 current_files as (
@@ -17,9 +16,9 @@ current_files as (
     from {{ ref('stg_loader__file_versions') }}
     where
         is_current_version and not is_purged
-        and {{ scope_condition({'load_column': 'load_id', 'file_kinds': [
+        and {{ in_tested_scope({'files': [
             'pos_orders', 'oms_orders', 'stores', 'products', 'customers', 'prices', 'stock'
-        ]}) }}
+        ]}, load='load_id') }}
 ),
 
 raw_rows as (

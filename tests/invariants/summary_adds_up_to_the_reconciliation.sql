@@ -2,9 +2,8 @@
 -- and matched + missing = POS orders. Returns the dates that do not agree. Checks
 -- the business dates the build recounted (those int_reconciliation_daily recounts),
 -- every date on a full rebuild and with --vars '{check_all_history: true}'
--- (scope_condition): the other dates' orders and counts were not written since.
-{%- set scope = {'key_kinds': ['pos_order', 'oms_source'], 'date_column': 'business_date'} %}
-{{ scope_dependencies(scope) }}
+-- (in_tested_scope): the other dates' orders and counts were not written since.
+{%- set recounted = in_tested_scope({'keys': ['pos_order', 'oms_source']}, date='business_date') %}
 with
 
 from_mart as (
@@ -13,12 +12,14 @@ from_mart as (
         count(*) as pos_orders,
         count(*) filter (where recon_status = 'matched') as matched_orders,
         count(*) filter (where recon_status = 'missing_in_oms') as missing_orders
-    from {{ in_scope(ref('fct_order_reconciliation'), scope) }}
+    from {{ ref('fct_order_reconciliation') }}
+    where {{ recounted }}
     group by business_date
 ),
 
 summary as (
-    select * from {{ in_scope(ref('rpt_reconciliation_summary'), scope) }}
+    select * from {{ ref('rpt_reconciliation_summary') }}
+    where {{ recounted }}
 ),
 
 compared as (

@@ -24,7 +24,9 @@ COMPARED = [
     "intermediate.int_pos_orders",
     "intermediate.int_pos_order_line_failures",
     "intermediate.int_oms_order_failures",
-    "intermediate.int_order_key_index",
+    "bookkeeping.build_key_index",
+    "intermediate.int_order_reconciliation",
+    "intermediate.int_oms_unmatched_orders",
     "intermediate.int_reconciliation_daily",
 ]
 
@@ -100,8 +102,8 @@ def assert_scoped_tests_read_what_the_build_changed(dbt, db: Path, tmp_path: Pat
     tampered = changed_copy(
         db,
         tmp_path / "tampered.duckdb",
-        "insert into marts.fct_order_reconciliation select * replace (date '2026-11-10' as business_date) "
-        "from marts.fct_order_reconciliation where business_date = '2026-11-16' limit 1",
+        "insert into intermediate.int_order_reconciliation select * replace (date '2026-11-10' as business_date) "
+        "from intermediate.int_order_reconciliation where business_date = '2026-11-16' limit 1",
     )
     selected = ("--select", "fct_order_reconciliation,test_name:primary_key", "every_pos_order_is_reconciled_once")
     assert dbt(tampered, "test", *selected).returncode == 0
@@ -112,7 +114,7 @@ def assert_scoped_tests_read_what_the_build_changed(dbt, db: Path, tmp_path: Pat
     # A doubled order of day 2 is in scope: the daily tests catch it.
     execute(
         tampered,
-        "insert into marts.fct_order_reconciliation select * from marts.fct_order_reconciliation "
+        "insert into intermediate.int_order_reconciliation select * from intermediate.int_order_reconciliation "
         "where business_date = '2026-11-17' limit 1",
     )
     daily = dbt(tampered, "test", *selected)
@@ -191,7 +193,7 @@ def test_incremental_equals_full_refresh_through_late_files_and_corrections(tmp_
     before = tmp_path / "before_idle.duckdb"
     shutil.copy(db_path, before)
     build(dbt, db_path)
-    assert query(db_path, "select count(*) from intermediate.int_load_changes") == [(0,)]
+    assert query(db_path, "select count(*) from bookkeeping.build_changed_deliveries") == [(0,)]
     idle = differences(db_path, before)
     assert all(only_a == only_b == 0 for _, only_a, only_b in idle.values()), idle
 
@@ -297,8 +299,8 @@ def test_the_comparison_sees_a_difference(tmp_path, ingest, db_path, dbt):
     other = changed_copy(
         db_path,
         tmp_path / "other.duckdb",
-        "update marts.fct_order_reconciliation set is_late_match = not is_late_match where order_id = "
-        "(select min(order_id) from marts.fct_order_reconciliation)",
+        "update intermediate.int_order_reconciliation set is_late_match = not is_late_match where order_id = "
+        "(select min(order_id) from intermediate.int_order_reconciliation)",
     )
     diff = differences(db_path, other)
     assert diff["marts.fct_order_reconciliation"][1:] == (1, 1)

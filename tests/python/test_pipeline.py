@@ -390,7 +390,7 @@ def test_invariant_tests_fail_when_a_row_is_lost_or_an_order_doubled(tmp_path, i
     execute(
         db_path,
         "delete from raw.pos_order_lines where _source_line = 3",
-        "insert into marts.fct_order_reconciliation select * from marts.fct_order_reconciliation limit 1",
+        "insert into intermediate.int_order_reconciliation select * from intermediate.int_order_reconciliation limit 1",
     )
     result = dbt(
         db_path, "test", "--select", "every_raw_row_is_validated_or_in_error every_pos_order_is_reconciled_once"

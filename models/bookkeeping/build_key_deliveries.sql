@@ -1,14 +1,12 @@
 -- The deliveries that mention an order number the build recomputes: one row per
--- delivery, the kind of key it mentions it as (key_kind, as in int_order_key_index)
+-- delivery, the kind of key it mentions it as (key_kind, as in build_key_index)
 -- and the kind of the changed key (changed_key_kind), with the delivery's business date.
 -- An incremental build reads only these deliveries (and the new ones) of the staging
 -- views, by their load ids, and only these dates of the order tables
 -- (changed_rows_condition). Empty when the build recomputes every row.
 -- The changed deliveries themselves are listed with their own key kinds, from
--- int_changed_order_keys: the build reads them whole, so the lookup in the key index
+-- build_changed_keys: the build reads them whole, so the lookup in the key index
 -- skips their rows, which would otherwise match every one of their own keys.
--- depends_on: {{ ref('int_build_settings') }}
--- depends_on: {{ ref('int_load_changes') }}
 
 with
 
@@ -18,7 +16,7 @@ changed as (
     select
         key_kind,
         hash(changed_key) as key_hash
-    from {{ ref('int_changed_order_keys') }}
+    from {{ ref('build_changed_keys') }}
 ),
 
 older_loads as (
@@ -27,10 +25,10 @@ older_loads as (
         key_index.key_kind,
         changed.key_kind as changed_key_kind,
         key_index.load_id
-    from {{ ref('int_order_key_index') }} as key_index
+    from {{ ref('build_key_index') }} as key_index
     inner join changed on key_index.key_hash = changed.key_hash
     -- ("not in (null)" keeps nothing: then no delivery changed and there is no key)
-    where key_index.load_id not in ({{ changed_load_ids(['pos_orders', 'oms_orders']) }})
+    where key_index.load_id not in ({{ new_delivery_ids() }})
 ),
 
 changed_loads as (
@@ -39,7 +37,7 @@ changed_loads as (
         key_kind,
         key_kind as changed_key_kind,
         load_id
-    from {{ ref('int_changed_order_keys') }}
+    from {{ ref('build_changed_keys') }}
 ),
 
 loads as (
