@@ -8,3 +8,13 @@
         as decimal(10, 1)
     )
 {%- endmacro %}
+
+{% macro enabled_findings(check_model) %}
+    {#- The findings of a check model under rules the seed does not switch off: the ones the
+        error layer (int_validation_failures) holds. How an order or OMS row learns that it
+        has findings, without reading every other source's findings. -#}
+    select findings.*
+    from {{ check_model }} as findings
+    anti join {{ ref('order_validation_rules') }} as switched_off
+        on findings.rule_id = switched_off.rule_id and not switched_off.is_enabled
+{% endmacro %}

@@ -18,8 +18,7 @@ orders as (
 
 rows_with_errors as (
     select distinct record_id
-    from {{ ref('int_validation_failures') }}
-    where source_system = 'OMS'
+    from ({{ enabled_findings(ref('int_oms_order_failures')) }})
 ),
 
 final as (

@@ -37,7 +37,7 @@ oms_orders as (
 ),
 
 kept_oms_evidence as (
-    select * from {{ ref('int_kept_oms_evidence') }}
+    select * from {{ ref('build_kept_oms_evidence') }}
 ),
 
 oms_evidence as (

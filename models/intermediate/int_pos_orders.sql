@@ -31,8 +31,8 @@ lines as (
 
 orders_with_errors as (
     select distinct order_key
-    from {{ ref('int_validation_failures') }}
-    where source_system = 'POS' and order_key is not null
+    from ({{ enabled_findings(ref('int_pos_order_line_failures')) }})
+    where order_key is not null
 ),
 
 -- Each delivery's copy of an order: an order re-sent in a later file has two.

@@ -2,6 +2,8 @@
 -- purged: the OMS match a reopened date's order had (its kept result), and the rows that
 -- matched no POS order then (kept from the unmatched OMS rows). int_order_reconciliation
 -- matches POS orders against these as against loaded OMS rows (macros/purged_results.sql).
+{{ config(materialized = 'view') }}
+
 with
 
 purged_oms_files as (
