@@ -51,3 +51,26 @@
             ])
     end
 {%- endmacro %}
+
+{% macro current_reference(snapshot_kind) -%}
+    {#- One row per key of a reference snapshot, however often the file repeats it (the
+        repeats are reported by int_reference_failures): the one reading of each snapshot
+        that every check over it shares. -#}
+    {%- set shapes = {
+        'stores': (['store_id'], ['bool_or(coalesce(is_active, false)) as is_active']),
+        'products': (['sku'], ['bool_or(coalesce(is_active, false)) as is_active']),
+        'customers': (['customer_id'], [
+            'bool_or(is_active) as is_active', 'max(credit_limit) as credit_limit',
+            'min(delivery_weekdays) as delivery_weekdays'
+        ]),
+        'prices': (['sku'], ['min(unit_price) as list_price']),
+        'stock': (['store_id', 'sku'], ['sum(on_hand) as on_hand']),
+    } -%}
+    {%- set keys, values = shapes[snapshot_kind] -%}
+    select
+        {{ keys | join(', ') }},
+        {{ values | join(',\n        ') }}
+    from {{ ref('stg_reference__' ~ snapshot_kind) }}
+    where {{ keys | join(' is not null and ') }} is not null
+    group by {{ keys | join(', ') }}
+{%- endmacro %}
