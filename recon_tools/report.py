@@ -159,6 +159,7 @@ group by errors.rule_id
 order by failing_records desc, errors.rule_id
 """
 
+
 def amount_tolerance(project_root: Path = PROJECT_ROOT) -> Decimal:
     """The var amount_tolerance of dbt_project.yml: the difference fct_order_reconciliation
     accepts between the OMS and the POS order total, named here as the build applies it."""
