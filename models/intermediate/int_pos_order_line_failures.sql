@@ -351,22 +351,38 @@ unnested as (
     from checked
 ),
 
-final as (
+findings as (
     select
-        'POS' as source_system,
         unnested.record_id,
         unnested.load_id,
         unnested.source_file,
         unnested.source_line,
-        unnested.file_business_date as business_date,
+        unnested.file_business_date,
         unnested.order_id,
         unnested.order_key,
-        failure.rule_id,
-        failure.field_name,
-        failure.failed_value,
-        failure.message
+        unnested.failure.rule_id,
+        unnested.failure.field_name,
+        unnested.failure.failed_value,
+        unnested.failure.message
     from unnested
-    left join rules on unnested.failure.rule_id = rules.rule_id
+),
+
+final as (
+    select
+        'POS' as source_system,
+        findings.record_id,
+        findings.load_id,
+        findings.source_file,
+        findings.source_line,
+        findings.file_business_date as business_date,
+        findings.order_id,
+        findings.order_key,
+        findings.rule_id,
+        findings.field_name,
+        findings.failed_value,
+        findings.message
+    from findings
+    left join rules on findings.rule_id = rules.rule_id
     where coalesce(rules.may_report, true)
 )
 
