@@ -116,16 +116,6 @@ products as (
     {{ current_reference('products') }}
 ),
 
--- A rule that reads a snapshot (the seed's needs_snapshot) reports nothing while that
--- snapshot is not loaded: the predicates below need not say so.
-rules as (
-    select
-        rules.rule_id,
-        coalesce(snapshots.is_loaded, true) as may_report
-    from {{ ref('order_validation_rules') }} as rules
-    left join {{ ref('int_reference_snapshots') }} as snapshots on rules.needs_snapshot = snapshots.snapshot_kind
-),
-
 currencies as (
     select currency_code from {{ ref('currencies') }}
 ),
@@ -334,7 +324,7 @@ checked as (
                 'requested_delivery_date', 'requested_delivery_date_text',
                 "'requested delivery on ' || requested_delivery_date || ' (' || dayname(requested_delivery_date)"
                 ~ " || ') is before the order or not one of the customer''s delivery days'")
-        ]) }} as failures
+        ], left_out=rules_without_snapshot()) }} as failures
     from joined
 ),
 
@@ -351,39 +341,21 @@ unnested as (
     from checked
 ),
 
-findings as (
+final as (
     select
+        'POS' as source_system,
         unnested.record_id,
         unnested.load_id,
         unnested.source_file,
         unnested.source_line,
-        unnested.file_business_date,
+        unnested.file_business_date as business_date,
         unnested.order_id,
         unnested.order_key,
-        unnested.failure.rule_id,
-        unnested.failure.field_name,
-        unnested.failure.failed_value,
-        unnested.failure.message
+        failure.rule_id,
+        failure.field_name,
+        failure.failed_value,
+        failure.message
     from unnested
-),
-
-final as (
-    select
-        'POS' as source_system,
-        findings.record_id,
-        findings.load_id,
-        findings.source_file,
-        findings.source_line,
-        findings.file_business_date as business_date,
-        findings.order_id,
-        findings.order_key,
-        findings.rule_id,
-        findings.field_name,
-        findings.failed_value,
-        findings.message
-    from findings
-    left join rules on findings.rule_id = rules.rule_id
-    where coalesce(rules.may_report, true)
 )
 
 select * from final
