@@ -32,6 +32,7 @@ from pathlib import Path
 
 import duckdb
 import jinja2
+import yaml
 
 from loaders.cli_support import fail
 from loaders.database import PROJECT_ROOT, db_path_from_env, open_database
@@ -158,6 +159,16 @@ group by errors.rule_id
 order by failing_records desc, errors.rule_id
 """
 
+
+def amount_tolerance(project_root: Path = PROJECT_ROOT) -> Decimal:
+    """The var amount_tolerance of dbt_project.yml: the difference fct_order_reconciliation
+    accepts between the OMS and the POS order total, named here as the build applies it."""
+    project = yaml.safe_load((project_root / "dbt_project.yml").read_text())
+    return Decimal(str(project["vars"]["amount_tolerance"]))
+
+
+AMOUNT_TOLERANCE = amount_tolerance()
+
 EXPLANATIONS = (
     ("Matched", "The OMS holds an order that carries the POS order number: the order arrived."),
     (
@@ -175,7 +186,7 @@ EXPLANATIONS = (
     ),
     (
         "Amount mismatch",
-        "Matched, but the OMS order total differs from the POS order total by more than 0.01.",
+        f"Matched, but the OMS order total differs from the POS order total by more than {AMOUNT_TOLERANCE}.",
     ),
     ("OMS-only", "OMS orders that claim a POS order number that no POS file has (not sent by the POS, or a typo)."),
     (
@@ -442,7 +453,7 @@ def kpis(data: ReportData) -> list[dict[str, str]]:
         ("Missing in the OMS", f"{missing:,}", f"value {missing_value_text(data)}", "bad" if missing else "good"),
         ("Late", f"{t['late_matches']:,}", "found only in a later OMS file", ""),
         ("Duplicates in the OMS", f"{t['duplicate_matches']:,}", "POS orders the OMS holds twice or more", ""),
-        ("Amount mismatches", f"{t['amount_mismatches']:,}", "OMS total differs by more than 0.01", ""),
+        ("Amount mismatches", f"{t['amount_mismatches']:,}", f"OMS total differs by more than {AMOUNT_TOLERANCE}", ""),
         ("OMS-only orders", f"{t['oms_unmatched_orders']:,}", "OMS orders with no POS order", ""),
         (
             "Orders with validation problems",

@@ -26,8 +26,8 @@ def render(seed: Path = SEED) -> str:
         f"The {len(rules)} validation rules, as `seeds/order_validation_rules.csv` sets them (generated from",
         "the seed by `python -m recon_tools.rules_doc`). Edit the seed, not this table.",
         "",
-        "| rule | checks | category | severity | enabled | threshold | what it checks | interface |",
-        "|---|---|---|---|---|---|---|---|",
+        "| rule | checks | category | severity | enabled | threshold | needs snapshot | what it checks | interface |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for rule in rules:
         cells = [
@@ -37,6 +37,7 @@ def render(seed: Path = SEED) -> str:
             rule["severity"],
             rule["is_enabled"],
             rule["threshold"],
+            rule["needs_snapshot"],
             rule["description"],
             rule["contract_reference"],
         ]

@@ -91,60 +91,25 @@ customer_day_value as (
     group by customer_id, file_business_date
 ),
 
+-- The reference snapshots, one row per key (macro current_reference).
 customers as (
-    select
-        customer_id,
-        bool_or(is_active) as is_active,
-        max(credit_limit) as credit_limit,
-        min(delivery_weekdays) as delivery_weekdays
-    from {{ ref('stg_reference__customers') }}
-    where customer_id is not null
-    group by customer_id
+    {{ current_reference('customers') }}
 ),
 
 prices as (
-    select
-        sku,
-        min(unit_price) as list_price
-    from {{ ref('stg_reference__prices') }}
-    where sku is not null
-    group by sku
+    {{ current_reference('prices') }}
 ),
 
 stock as (
-    select
-        store_id,
-        sku,
-        sum(on_hand) as on_hand
-    from {{ ref('stg_reference__stock') }}
-    where store_id is not null and sku is not null
-    group by store_id, sku
+    {{ current_reference('stock') }}
 ),
 
 stores as (
-    select
-        store_id,
-        bool_or(coalesce(is_active, false)) as is_active
-    from {{ ref('stg_reference__stores') }}
-    where store_id is not null
-    group by store_id
+    {{ current_reference('stores') }}
 ),
 
 products as (
-    select
-        sku,
-        bool_or(coalesce(is_active, false)) as is_active
-    from {{ ref('stg_reference__products') }}
-    where sku is not null
-    group by sku
-),
-
-snapshots as (
-    select
-        coalesce(bool_or(snapshot_kind = 'stores' and is_loaded), false) as has_stores,
-        coalesce(bool_or(snapshot_kind = 'products' and is_loaded), false) as has_products,
-        coalesce(bool_or(snapshot_kind = 'customers' and is_loaded), false) as has_customers
-    from {{ ref('int_reference_snapshots') }}
+    {{ current_reference('products') }}
 ),
 
 currencies as (
@@ -209,8 +174,6 @@ joined as (
         order_total_variants.distinct_order_totals,
         order_files.file_count,
         line_number_use.occurrences as line_number_occurrences,
-        snapshots.has_stores,
-        snapshots.has_customers,
         customers.customer_id is not null as is_customer_known,
         customers.credit_limit,
         customers.delivery_weekdays,
@@ -225,7 +188,6 @@ joined as (
         thresholds.pos_store_id_length as max_store_id_length,
         coalesce(thresholds.pos_line_total_arithmetic, 0) as line_total_tolerance,
         coalesce(thresholds.pos_order_total_arithmetic, 0) as order_total_tolerance,
-        snapshots.has_products,
         stores.store_id is not null as is_store_known,
         coalesce(stores.is_active, false) as is_store_active,
         products.sku is not null as is_sku_known,
@@ -234,7 +196,6 @@ joined as (
         lines.quantity * lines.unit_price as gross_amount,
         lines.quantity * lines.unit_price - coalesce(lines.discount_amount, 0) as expected_line_total
     from lines
-    cross join snapshots
     cross join thresholds
     left join order_facts on lines.load_id = order_facts.load_id and lines.order_key = order_facts.order_key
     left join order_total_variants
@@ -330,19 +291,19 @@ checked as (
                 "'order_total ' || order_total || ' differs from the sum of its line totals ' || sum_of_line_totals"),
             failure('pos_order_in_several_files', 'file_count > 1', 'order_id', 'order_id',
                 "'order ' || order_id || ' appears in ' || file_count || ' POS files'"),
-            failure('pos_store_known', 'has_stores and store_id is not null and not is_store_known', 'store_id',
+            failure('pos_store_known', 'store_id is not null and not is_store_known', 'store_id',
                 'store_id', "'store ' || store_id || ' is not in the store snapshot'"),
-            failure('pos_store_active', 'has_stores and is_store_known and not is_store_active', 'store_id',
+            failure('pos_store_active', 'is_store_known and not is_store_active', 'store_id',
                 'store_id', "'store ' || store_id || ' is not active'"),
-            failure('pos_sku_known', 'has_products and sku is not null and not is_sku_known', 'sku', 'sku',
+            failure('pos_sku_known', 'sku is not null and not is_sku_known', 'sku', 'sku',
                 "'SKU ' || sku || ' is not in the product snapshot'"),
-            failure('pos_sku_active', 'has_products and is_sku_known and not is_sku_active', 'sku', 'sku',
+            failure('pos_sku_active', 'is_sku_known and not is_sku_active', 'sku', 'sku',
                 "'SKU ' || sku || ' is not active'"),
             failure('pos_order_total_minimum', 'order_total < order_total_minimum', 'order_total', 'order_total_text',
                 "'order_total ' || order_total || ' is below the minimum ' || order_total_minimum"),
             failure('pos_order_total_maximum', 'order_total > order_total_maximum', 'order_total', 'order_total_text',
                 "'order_total ' || order_total || ' is above the maximum ' || order_total_maximum"),
-            failure('pos_customer_known', 'has_customers and customer_id is not null and not is_customer_known',
+            failure('pos_customer_known', 'customer_id is not null and not is_customer_known',
                 'customer_id', 'customer_id', "'customer ' || customer_id || ' is not in the customer snapshot'"),
             failure('pos_unit_price_list', 'abs(unit_price - list_price) > list_price_tolerance', 'unit_price',
                 'unit_price_text', "'unit_price ' || unit_price || ' differs from the list price ' || list_price"),
@@ -359,7 +320,7 @@ checked as (
                 'requested_delivery_date', 'requested_delivery_date_text',
                 "'requested delivery on ' || requested_delivery_date || ' (' || dayname(requested_delivery_date)"
                 ~ " || ') is before the order or not one of the customer''s delivery days'")
-        ]) }} as failures
+        ], left_out=rules_without_snapshot()) }} as failures
     from joined
 ),
 

@@ -4,6 +4,7 @@ findings resolve themselves; monitoring, alerts, the audit trail and retention w
 from __future__ import annotations
 
 import csv
+import re
 
 import pytest
 from conftest import PROJECT_ROOT, execute, oms_file, pos_file, query, query_dicts, write_files
@@ -488,3 +489,39 @@ def test_every_case_names_a_file_the_loader_lands():
     landed = {name for rule, (name, _) in OTHER_CASES.items() if rule != "file_ignored"}
     assert {name for name in landed if classify(name).kind is None} == set()
     assert classify(OTHER_CASES["file_ignored"][0]).kind is None  # that case is a name the loader ignores
+
+
+CHECK_MACROS = r"\b(?:failure|required|well_formed)\(\s*'([a-z0-9_]+)'"
+
+
+def check_models() -> dict[str, str]:
+    """The check models (int_*_failures) but the error layer itself, by name, with their SQL."""
+    folder = PROJECT_ROOT / "models" / "intermediate"
+    return {
+        path.stem: path.read_text()
+        for path in sorted(folder.glob("int_*_failures.sql"))
+        if path.stem != "int_validation_failures"
+    }
+
+
+def test_every_check_models_rule_ids_are_the_seeds():
+    """A rule id is written in its check model and in the seed: they must name the same rules,
+    each of a source system the model checks, and every check model must feed the error layer,
+    whose relationships test (every_finding_names_a_rule_of_the_seed) fails a build on an id
+    the seed does not know."""
+    seed = {row["rule_id"]: row["source_system"] for row in seed_rules()}
+    layer = (PROJECT_ROOT / "models" / "intermediate" / "int_validation_failures.sql").read_text()
+    written: dict[str, str] = {}
+    for name, sql in check_models().items():
+        assert f"ref('{name}')" in layer, f"{name} does not feed int_validation_failures"
+        ids = re.findall(CHECK_MACROS, sql)
+        assert ids, f"{name} writes no rule"
+        assert len(ids) == len(set(ids)), f"{name} writes a rule twice"
+        for rule_id in ids:
+            assert rule_id not in written, f"{rule_id} is written in {written.get(rule_id)} and {name}"
+            written[rule_id] = name
+    written.update(dict.fromkeys(re.findall(r"'(file_[a-z]+)' as rule_id", layer), "int_validation_failures"))
+    assert set(written) - set(seed) == set(), "rule ids the seed does not have"
+    assert set(seed) - set(written) == set(), "rules of the seed no check model writes"
+    prefixes = {"POS": "pos_", "OMS": "oms_", "REFERENCE": "ref_", "FILE": "file_"}
+    assert {rule for rule, system in seed.items() if not rule.startswith(prefixes[system])} == set()
