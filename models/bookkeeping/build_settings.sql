@@ -7,7 +7,7 @@ with
 rules as (
     select
         md5(string_agg(
-            concat_ws('|', rule_id, category, severity, is_enabled, threshold), ',' order by rule_id
+            concat_ws('|', rule_id, category, severity, is_enabled, threshold, needs_snapshot), ',' order by rule_id
         )) as part
     from {{ ref('order_validation_rules') }}
 ),
