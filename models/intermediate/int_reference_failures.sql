@@ -181,12 +181,14 @@ final as (
         unnested.source_file,
         unnested.source_line,
         cast(null as date) as business_date,
-        unnested.record_key as order_id,
+        cast(null as varchar) as order_id,
         cast(null as varchar) as order_key,
         failure.rule_id,
         failure.field_name,
         failure.failed_value,
-        failure.message
+        failure.message,
+        -- the snapshot row's key (store, SKU, customer, SKU or store|SKU): not an order
+        unnested.record_key
     from unnested
 )
 

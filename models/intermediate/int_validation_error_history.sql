@@ -35,9 +35,11 @@ failures as (
 current_findings as (
     select
         md5(concat_ws(
-            '|', source_file, rule_id, coalesce(order_id, ''), coalesce(field_name, ''), coalesce(failed_value, ''),
+            '|', source_file, rule_id, coalesce(order_id, record_key, ''), coalesce(field_name, ''),
+            coalesce(failed_value, ''),
             row_number() over (
-                partition by source_file, rule_id, order_id, field_name, failed_value order by source_line
+                partition by source_file, rule_id, coalesce(order_id, record_key), field_name, failed_value
+                order by source_line
             )
         )) as error_key,
         source_system,
@@ -51,7 +53,8 @@ current_findings as (
         category,
         severity,
         failed_value,
-        message
+        message,
+        record_key
     from failures
 ),
 
@@ -95,12 +98,14 @@ rules as (
                 current_findings.source_system, current_findings.source_file, current_findings.source_line,
                 current_findings.load_id, current_findings.business_date, current_findings.order_id,
                 current_findings.rule_id, current_findings.field_name, current_findings.category,
-                current_findings.severity, current_findings.failed_value, current_findings.message
+                current_findings.severity, current_findings.failed_value, current_findings.message,
+                current_findings.record_key
             ) is distinct from (
                 previous.source_system, previous.source_file, previous.source_line,
                 previous.load_id, previous.business_date, previous.order_id,
                 previous.rule_id, previous.field_name, previous.category,
-                previous.severity, previous.failed_value, previous.message
+                previous.severity, previous.failed_value, previous.message,
+                previous.record_key
             )
     ),
 
@@ -119,6 +124,7 @@ rules as (
             previous_open.severity,
             previous_open.failed_value,
             previous_open.message,
+            previous_open.record_key,
             previous_open.first_seen_at,
             previous_open.last_seen_at,
             build.built_at as resolved_at,

@@ -17,11 +17,12 @@ rules as (
     select * from {{ ref('order_validation_rules') }}
 ),
 
+-- by name: only reference findings carry a record_key (null for the others)
 record_failures as (
     select * from {{ ref('int_pos_order_line_failures') }}
-    union all
+    union all by name
     select * from {{ ref('int_oms_order_failures') }}
-    union all
+    union all by name
     select * from {{ ref('int_reference_failures') }}
 ),
 
@@ -68,9 +69,9 @@ ignored_files as (
 
 all_failures as (
     select * from record_failures
-    union all
+    union all by name
     select * from rejected_files
-    union all
+    union all by name
     select * from ignored_files
 ),
 
@@ -90,6 +91,7 @@ final as (
         changed_failures.business_date,
         changed_failures.order_id,
         changed_failures.order_key,
+        changed_failures.record_key,
         changed_failures.rule_id,
         changed_failures.field_name,
         rules.category,

@@ -31,7 +31,8 @@ final as (
         oms_business_date,
         pos_source_file,
         oms_source_file,
-        oms_source_line
+        oms_source_line,
+        order_key
     from reconciliation
 )
 

@@ -24,7 +24,9 @@ final as (
         category,
         severity,
         failed_value,
-        message
+        message,
+        order_key,
+        record_key
     from failures
 )
 
