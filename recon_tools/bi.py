@@ -107,6 +107,8 @@ def export_marts(db_path: Path, bi_dir: Path) -> list[str]:
         con.execute(
             "copy (select table_name as relation, null::varchar as column_name, comment as description "  # noqa: S608
             "from duckdb_tables() where schema_name = 'marts' and database_name = current_database() "
+            "union all select view_name, null, comment from duckdb_views() "
+            "where schema_name = 'marts' and database_name = current_database() "
             "union all select table_name, column_name, comment from duckdb_columns() "
             "where schema_name = 'marts' and database_name = current_database()) "
             f"to {_literal(str(bi_dir / DESCRIPTIONS))} (format parquet, use_tmp_file true)"

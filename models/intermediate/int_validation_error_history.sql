@@ -25,6 +25,8 @@
 ) }}
 
 {%- set grain = {'findings': true, 'key': 'order_key'} %}
+{#- refs made whatever the branch, so that dbt sees them when it parses the model -#}
+{%- set rules_seed = ref('order_validation_rules') %}
 with
 
 failures as (
@@ -62,11 +64,10 @@ build as (
     select {{ build_timestamp() }} as built_at
 ),
 
-rules as (
-    select * from {{ ref('order_validation_rules') }}
-),
-
 {% if is_incremental() %}
+    rules as (
+        select * from {{ rules_seed }}
+    ),
 
     previous as (
         select * from {{ this }}

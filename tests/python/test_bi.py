@@ -221,6 +221,8 @@ def test_sqlalchemy_lists_the_marts_and_their_described_columns(scenario):
             assert set(inspector.get_view_names(schema="marts")) == set(mart_names(scenario["db"]))
             columns = inspector.get_columns("rpt_reconciliation_summary", schema="marts")
             comment = inspector.get_table_comment("rpt_reconciliation_summary", schema="marts")["text"]
+            # a mart the pipeline keeps as a view over its incremental table is described too
+            view_comment = inspector.get_table_comment("fct_order_reconciliation", schema="marts")["text"]
     finally:
         engine.dispose()
     assert [column["name"] for column in columns] == [name for (name,) in expected]
@@ -229,6 +231,7 @@ def test_sqlalchemy_lists_the_marts_and_their_described_columns(scenario):
     assert "match" in described["match_rate"].lower()
     assert documented and comment.startswith(documented.strip()[:80]), comment
     assert "as of the last dbt build" in comment
+    assert view_comment and "One row per POS order" in view_comment, view_comment
 
 
 def test_each_build_exports_every_mart(scenario):

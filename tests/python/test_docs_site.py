@@ -65,7 +65,7 @@ def test_marts_are_public_with_contracts_and_the_rest_is_not(docs):
 def test_descriptions_reach_duckdb_as_comments_for_bi_tools(docs):
     (table_comment,) = query(
         docs["db"],
-        "select comment from duckdb_tables() where schema_name = 'marts' and table_name = 'fct_order_reconciliation'",
+        "select comment from duckdb_views() where schema_name = 'marts' and view_name = 'fct_order_reconciliation'",
     )[0]
     assert "One row per POS order" in table_comment
     (column_comment,) = query(
