@@ -42,7 +42,9 @@
         {{ return(none) }}
     {%- endif -%}
     {%- if not grain.get('keys') and not grain.get('findings') -%}
-        {{ return(grain.load ~ ' in (' ~ unreflected_load_ids(grain.files) ~ ')') }}
+        {#- and those of the last build's scope: what a standalone dbt test after it reads -#}
+        {{ return('(' ~ grain.load ~ ' in (' ~ unreflected_load_ids(grain.files) ~ ') or '
+            ~ grain.load ~ ' in (' ~ changed_load_ids(grain.files) ~ '))') }}
     {%- endif -%}
     {%- if recompute_all() -%}
         {{ return(none) }}
