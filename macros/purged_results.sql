@@ -41,7 +41,7 @@
     {#- on-run-start: before a build reconciles a reopened date again (reopened_dates), keep
         the results the marts hold for its orders in audit.kept_order_results. Their OMS
         matches may come from purged OMS files, which the build cannot read any more:
-        fct_order_reconciliation takes them from here, and build_changed_keys the order
+        build_kept_oms_evidence takes them from here, and build_changed_keys the order
         numbers of the purged version the correction replaces. Kept once per order number, by
         the build that first reads the date's new POS file (one the marts do not reflect yet). -#}
     {%- if execute and flags.WHICH in ('build', 'run') -%}
