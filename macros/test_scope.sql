@@ -40,18 +40,17 @@
     {#- The rows of a tested relation with this grain that the build recomputed, or none
         (every row). A grain of deliveries only (staging, raw, the key index): the current
         deliveries the marts do not reflect yet, read live, so that the test does not
-        depend on when the bookkeeping was rebuilt. A grain with keys: build_scope's, the
+        depend on when the bookkeeping was rebuilt (in a standalone dbt test: the deliveries
+        the last build changed). A grain with keys: build_scope's, the
         model having read it. An order table (a date, no delivery) is tested on the whole
         recomputed dates: a scan of those dates' row groups beats looking up each key. -#}
     {%- if not grain or var('check_all_history', false) -%}
         {{ return(none) }}
     {%- endif -%}
     {%- if not grain.get('keys') and not grain.get('findings') -%}
-        {#- and those of the last build's scope: what a standalone dbt test after it reads. One
-            list: DuckDB skips row groups for one IN list of constants, not for two OR-ed. -#}
-        {%- set ids = unreflected_load_ids(grain.files).split(', ') + changed_load_ids(grain.files).split(', ') -%}
-        {%- set ids = ids | reject('equalto', 'null') | unique | list -%}
-        {{ return(grain.load ~ ' in (' ~ (ids | join(', ') if ids else 'null') ~ ')') }}
+        {#- a standalone dbt test reads what the last build changed, as that build left its scope -#}
+        {%- set ids = changed_load_ids(grain.files) if flags.WHICH == 'test' else unreflected_load_ids(grain.files) -%}
+        {{ return(grain.load ~ ' in (' ~ ids ~ ')') }}
     {%- endif -%}
     {%- if recompute_all() -%}
         {{ return(none) }}

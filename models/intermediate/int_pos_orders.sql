@@ -29,10 +29,14 @@ lines as (
         and {{ in_recompute_scope(key='all_lines.order_key', load='all_lines.load_id', indexed_as='pos_order') }}
 ),
 
+-- The findings of the lines read above (the same scope on the check's table, whose row
+-- groups of other deliveries are skipped): an order's lines are all in scope together.
 orders_with_errors as (
     select distinct order_key
     from ({{ enabled_findings(ref('int_pos_order_line_failures')) }})
-    where order_key is not null
+    where
+        order_key is not null
+        and {{ in_recompute_scope(key='order_key', load='load_id', indexed_as='pos_order') }}
 ),
 
 -- Each delivery's copy of an order: an order re-sent in a later file has two.

@@ -37,8 +37,8 @@ files as (
 keys_per_delivery as (
     select
         load_id,
-        count(*) as keyed_orders
-    from {{ ref('build_key_index') }}
+        sum(key_count) as keyed_orders
+    from {{ ref('build_key_counts') }}
     where key_kind in ('pos_order', 'oms_order')
     group by load_id
 ),

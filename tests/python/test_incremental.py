@@ -25,6 +25,7 @@ COMPARED = [
     "intermediate.int_pos_order_line_failures",
     "intermediate.int_oms_order_failures",
     "bookkeeping.build_key_index",
+    "bookkeeping.build_key_counts",
     "intermediate.int_order_reconciliation",
     "intermediate.int_oms_unmatched_orders",
     "intermediate.int_reconciliation_daily",
