@@ -8,6 +8,7 @@ Nothing here measures or runs anything: every function takes the plain structure
 from __future__ import annotations
 
 import json
+import subprocess
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -237,7 +238,8 @@ def configuration(doc: Document) -> tuple[int, int, str]:
 
 def usable(doc: Document, project: Path | None = None) -> bool:
     """The floor and the project succeeded (and every incremental day), on this checkout's code when ``project``
-    is given (a ``--project`` run times another tree, e.g. an older commit: not the current figures). A peer that
+    is given (a ``--project`` run times another tree, e.g. an older commit: not the current figures, unless
+    that tree held the same code, see same_timed_code). A peer that
     failed (datacompy not installed, say) leaves the rest usable; ``peer_ok`` leaves it out."""
     phases = doc.get("phases") or {}
     if PROJECT_TOTAL not in phases or "floor" not in phases:
@@ -247,8 +249,29 @@ def usable(doc: Document, project: Path | None = None) -> bool:
     incremental = doc.get("incremental")
     if incremental and not all(d.get("ok", True) for d in incremental.get("days", [])):
         return False
-    run_project = (doc.get("project") or {}).get("path")
-    return project is None or run_project is None or Path(run_project).resolve() == project.resolve()
+    run = doc.get("project") or {}
+    run_project = run.get("path")
+    if project is None or run_project is None or Path(run_project).resolve() == project.resolve():
+        return True
+    return same_timed_code(project, run.get("commit"), run.get("dirty"))
+
+
+# What a build runs: a run from another tree (a worktree of this repository) times this
+# checkout's code when these are the same at its commit.
+TIMED_PATHS = ("models", "macros", "seeds", "loaders", "tests/generic", "tests/invariants", "dbt_project.yml")
+
+
+def same_timed_code(project: Path, commit: str | None, dirty: bool | None) -> bool:
+    """The run's commit, clean, has the same models, macros, seeds, loader and data tests as
+    ``project``'s HEAD (a snapshot of the same code, not an older commit timed for comparison)."""
+    if not commit or dirty:
+        return False
+    result = subprocess.run(
+        ["git", "-C", str(project), "diff", "--quiet", commit, "HEAD", "--", *TIMED_PATHS],
+        capture_output=True,
+        check=False,
+    )
+    return result.returncode == 0
 
 
 def peer_ok(doc: Document, name: str) -> bool:
