@@ -35,9 +35,11 @@
     the day's rows with a literal list against "in (select ... from build_scope)":
     raw.pos_order_lines 0.016-0.025 s against 0.017-0.020 s, staging.stg_pos__order_lines
     0.112-0.126 s against 0.110-0.126 s, int_pos_orders by business date 0.011-0.015 s
-    against 0.013-0.014 s (3 runs each). The DuckDB this project pins skips the row groups
-    for the subquery as well: the lists are no longer needed for that, and can give way to
-    subqueries on build_scope (not done yet: the Jinja here still combines them).
+    against 0.013-0.014 s (3 runs each). For one IN subquery, the DuckDB this project pins
+    skips the row groups as well. The conditions here combine several lists with OR, and
+    also decide at compile time what to read (an empty list drops a part); whether the
+    row groups are still skipped with OR-ed subqueries is not measured yet, so the lists
+    stay until it is.
 -#}
 
 {% macro scope_relation() %}
