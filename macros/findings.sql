@@ -10,9 +10,10 @@
 {%- endmacro %}
 
 {% macro enabled_findings(check_model) %}
-    {#- The findings of a check model under rules the seed does not switch off: the ones the
-        error layer (int_validation_failures) holds. How an order or OMS row learns that it
-        has findings, without reading every other source's findings. -#}
+    {#- The findings of a check model (or of any relation of findings) under rules the seed
+        does not switch off: the one statement of that switch. The error layer
+        (int_validation_failures) holds these, and an order or OMS row learns from them that it
+        has findings without reading every other source's findings. -#}
     select findings.*
     from {{ check_model }} as findings
     anti join {{ ref('order_validation_rules') }} as switched_off
