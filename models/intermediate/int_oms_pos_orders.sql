@@ -27,6 +27,7 @@ final as (
         orders.load_id,
         orders.source_order_key,
         orders.source_order_id,
+        orders.source_order_id_as_delivered,
         orders.oms_order_id,
         orders.store_id,
         orders.order_status,

@@ -10,6 +10,10 @@
 -- Any order reconciled after a purge matches those kept rows too.
 -- A match is identified by its OMS row: oms_source_file and oms_source_line, also when
 -- the row has no oms_order_id (it still proves presence; the error layer has the finding).
+-- match_method says whether the keys matched as delivered (exact) or only after trimming and
+-- upper-casing (normalized); kept evidence of purged OMS files has no delivered spelling, so
+-- an order matched by it alone has none. Store and currency are compared with the same OMS
+-- row as the amount.
 {{ config(
     materialized = 'incremental',
     incremental_strategy = 'recompute',
@@ -50,10 +54,18 @@ oms_evidence as (
         business_date,
         source_file,
         source_line,
-        cast(null as integer) as kept_match_count
+        cast(null as integer) as kept_match_count,
+        source_order_id_as_delivered,
+        store_id,
+        currency
     from oms_orders
     union all
-    select * from kept_oms_evidence
+    select
+        *,
+        cast(null as varchar) as source_order_id_as_delivered,
+        cast(null as varchar) as store_id,
+        cast(null as varchar) as currency
+    from kept_oms_evidence
 ),
 
 matches as (
@@ -67,6 +79,9 @@ matches as (
         oms_orders.source_file,
         oms_orders.source_line,
         oms_orders.kept_match_count,
+        oms_orders.store_id,
+        oms_orders.currency,
+        oms_orders.source_order_id_as_delivered = pos_orders.order_id_as_delivered as is_exact_key,
         row_number() over (
             partition by pos_orders.order_key
             -- the earliest OMS order with an id; a row without one only when no row has one
@@ -88,7 +103,11 @@ match_summary as (
         greatest(
             count(distinct coalesce(oms_order_id, source_file || ':' || source_line)), max(kept_match_count)
         ) as oms_match_count,
-        min(business_date) as first_oms_business_date
+        min(business_date) as first_oms_business_date,
+        case
+            when bool_or(is_exact_key) then 'exact'
+            when bool_or(not is_exact_key) then 'normalized'
+        end as match_method
     from matches
     group by order_key
 ),
@@ -127,7 +146,12 @@ final as (
         match_summary.first_oms_business_date as oms_business_date,
         pos_orders.source_file as pos_source_file,
         representative_match.source_file as oms_source_file,
-        representative_match.source_line as oms_source_line
+        representative_match.source_line as oms_source_line,
+        match_summary.match_method,
+        coalesce(representative_match.store_id <> pos_orders.store_id, false) as has_store_mismatch,
+        coalesce(upper(representative_match.currency) <> upper(pos_orders.currency), false) as has_currency_mismatch,
+        representative_match.store_id as oms_store_id,
+        representative_match.currency as oms_currency
     from pos_orders
     left join match_summary on pos_orders.order_key = match_summary.order_key
     left join representative_match on pos_orders.order_key = representative_match.order_key

@@ -46,6 +46,7 @@ copies as (
         load_id,
         min(file_business_date) as business_date,
         min(order_id) as delivered_order_id,
+        min(order_id_as_delivered) as order_id_as_delivered,
         min(store_id) as store_id,
         min(ordered_at) as ordered_at,
         min(currency) as currency,
@@ -68,6 +69,7 @@ orders as (
     select
         order_key,
         delivered_order_id,
+        order_id_as_delivered,
         business_date,
         store_id,
         ordered_at,

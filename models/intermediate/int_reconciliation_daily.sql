@@ -28,6 +28,9 @@ final as (
         count(*) filter (where is_late_match) as late_matches,
         count(*) filter (where oms_match_count > 1) as duplicate_matches,
         count(*) filter (where has_amount_mismatch) as amount_mismatches,
+        count(*) filter (where has_store_mismatch) as store_mismatches,
+        count(*) filter (where has_currency_mismatch) as currency_mismatches,
+        count(*) filter (where match_method = 'normalized') as normalized_matches,
         count(*) filter (where has_validation_errors) as orders_with_validation_errors,
         sum(pos_order_total) as pos_order_value,
         sum(pos_order_total) filter (where recon_status = 'missing_in_oms') as missing_order_value

@@ -1,5 +1,8 @@
 -- One row per business date with a POS or OMS file loaded: how many POS
 -- orders reached the OMS. Adds up to fct_order_reconciliation.
+-- Missing orders within their grace window are counted apart (missing_within_grace, a
+-- part of missing_orders): they depend on the horizon, which moves with every new OMS
+-- date, so they are counted here from the mart, over the dates near the horizon only.
 with
 
 files as (
@@ -15,6 +18,26 @@ files as (
 
 orders as (
     select * from {{ ref('int_reconciliation_daily') }}
+),
+
+horizon as (
+    select * from {{ ref('int_reconciliation_horizon') }}
+),
+
+-- An order within grace was rung up after (horizon - grace); its business date is at most
+-- a day before its UTC time, so older dates are not read.
+within_grace as (
+    select
+        orders.business_date,
+        count(*) as missing_within_grace
+    from {{ ref('fct_order_reconciliation') }} as orders
+    where
+        orders.is_within_grace
+        and orders.business_date >= (
+            select cast(horizon.as_of - to_days(cast(ceil(horizon.grace_days) as integer) + 1) as date)
+            from horizon
+        )
+    group by orders.business_date
 ),
 
 unmatched_oms as (
@@ -58,9 +81,14 @@ final as (
         cast(coalesce(errors.validation_errors, 0) as bigint) as validation_errors,
         cast(coalesce(errors.validation_warnings, 0) as bigint) as validation_warnings,
         cast(coalesce(orders.pos_order_value, 0) as decimal(18, 2)) as pos_order_value,
-        cast(coalesce(orders.missing_order_value, 0) as decimal(18, 2)) as missing_order_value
+        cast(coalesce(orders.missing_order_value, 0) as decimal(18, 2)) as missing_order_value,
+        cast(coalesce(within_grace.missing_within_grace, 0) as bigint) as missing_within_grace,
+        cast(coalesce(orders.normalized_matches, 0) as bigint) as normalized_matches,
+        cast(coalesce(orders.store_mismatches, 0) as bigint) as store_mismatches,
+        cast(coalesce(orders.currency_mismatches, 0) as bigint) as currency_mismatches
     from files
     left join orders on files.business_date = orders.business_date
+    left join within_grace on files.business_date = within_grace.business_date
     left join unmatched_oms on files.business_date = unmatched_oms.business_date
     left join errors on files.business_date = errors.business_date
 )

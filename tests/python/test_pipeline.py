@@ -93,6 +93,14 @@ def test_contract_example_then_a_late_oms_file(tmp_path, ingest, db_path, dbt):
         o["is_late_match"] or o["has_amount_mismatch"] or o["has_validation_errors"] for o in orders.values()
     )
     assert str(orders["S002-0000007"]["ordered_at"]) == "2026-11-20 11:30:00"
+    # Aging is measured at the end of the OMS's latest business date: the missing orders of
+    # 2026-11-20 are within the 1-day grace window until the OMS reports 2026-11-21.
+    missing = orders["S001-0000102"]
+    assert str(missing["missing_since"]) == "2026-11-20 10:02:44"
+    assert missing["missing_age_days"] == Decimal("0.58")
+    assert missing["is_within_grace"] is True and orders["S002-0000008"]["is_within_grace"] is True
+    assert orders["S001-0000101"]["match_method"] == "exact"
+    assert (orders["S001-0000101"]["missing_since"], orders["S001-0000101"]["is_within_grace"]) == (None, False)
 
     unmatched = query(db_path, "select oms_order_id, source_order_id from marts.fct_oms_unmatched_orders")
     assert unmatched == [("OMS-500004", "S009-0000001")]
@@ -101,14 +109,16 @@ def test_contract_example_then_a_late_oms_file(tmp_path, ingest, db_path, dbt):
     assert summary[0]["pos_orders"] == 4 and summary[0]["matched_orders"] == 2 and summary[0]["missing_orders"] == 2
     assert summary[0]["match_rate"] == Decimal("0.5000")
     assert summary[0]["oms_unmatched_orders"] == 1
+    assert summary[0]["missing_within_grace"] == 2
     assert query(db_path, "select count(*) from marts.fct_validation_errors") == [(0,)]
 
-    # The next day's OMS file brings S002-0000008: a late match, not a missing order.
+    # The next day's OMS file brings S002-0000008: a late match, not a missing order, but
+    # under another store and currency than the POS rang it up with.
     write_files(
         drop,
         {
             "oms/oms_orders_20261121.csv": oms_file(
-                "OMS-500010,POS,S002-0000008,S002,C2003,CREATED,12.99,USD,2026-11-21T00:02:00"
+                "OMS-500010,POS,S002-0000008,S003,C2003,CREATED,12.99,eur,2026-11-21T00:02:00"
             )
         },
     )
@@ -119,10 +129,22 @@ def test_contract_example_then_a_late_oms_file(tmp_path, ingest, db_path, dbt):
     assert (late["recon_status"], late["is_late_match"], late["oms_order_id"]) == ("matched", True, "OMS-500010")
     assert str(late["oms_business_date"]) == "2026-11-21"
     assert orders["S001-0000101"]["is_late_match"] is False
+    assert (late["has_store_mismatch"], late["has_currency_mismatch"], late["has_amount_mismatch"]) == (
+        True,
+        True,
+        False,
+    )
+    assert (late["oms_store_id"], late["oms_currency"]) == ("S003", "eur")
+    assert not orders["S002-0000007"]["has_store_mismatch"] and not orders["S002-0000007"]["has_currency_mismatch"]
+    # The OMS has now reported 2026-11-21: S001-0000102 is past its grace window.
+    assert orders["S001-0000102"]["missing_age_days"] == Decimal("1.58")
+    assert orders["S001-0000102"]["is_within_grace"] is False
     summary = {
         str(r["business_date"]): r for r in query_dicts(db_path, "select * from marts.rpt_reconciliation_summary")
     }
     assert summary["2026-11-20"]["matched_orders"] == 3 and summary["2026-11-20"]["late_matches"] == 1
+    assert summary["2026-11-20"]["missing_within_grace"] == 0
+    assert (summary["2026-11-20"]["store_mismatches"], summary["2026-11-20"]["currency_mismatches"]) == (1, 1)
     assert summary["2026-11-21"]["pos_orders"] == 0 and summary["2026-11-21"]["match_rate"] is None
     assert summary["2026-11-21"]["has_pos_file"] is False and summary["2026-11-21"]["has_oms_file"] is True
 
@@ -210,6 +232,11 @@ def test_rich_drop_every_rule_case_and_a_correction(tmp_path, ingest, db_path, d
     }
     status = {k: v["recon_status"] for k, v in orders.items()}
     assert status["B-1"] == "matched" and orders["B-1"]["oms_order_id"] == "OMS-1"
+    # " b-1 " in the OMS matched B-1 only after trimming and upper-casing.
+    assert (orders["B-1"]["match_method"], orders["B-2"]["match_method"]) == ("normalized", "exact")
+    assert orders["B-9"]["match_method"] is None
+    # "usd" and "USD" are the same currency; the POS's lower case is a format finding only.
+    assert orders["B-10"]["has_currency_mismatch"] is False
     assert status["B-2"] == "matched" and orders["B-2"]["has_validation_errors"] is True
     assert status["000123"] == "missing_in_oms"
     assert status["B-9"] == "missing_in_oms"
