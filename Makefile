@@ -43,7 +43,7 @@ endef
 
 demo: setup ## generate a demo drop, ingest it, build every layer, print the summary
 	$(BIN)/python -m recon_tools.demo prepare --db $(DB) --drop $(DEMO_DROP)
-	$(BIN)/python -m recon_tools.generate_drop --out $(DEMO_DROP) --days 5 --orders 300
+	$(BIN)/python -m recon_tools.generate_drop --out $(DEMO_DROP) --days 5 --orders 300 --incident
 	$(demo_daily_job)
 
 demo-next-day: setup ## add the next business date to the demo drop, ingest it, build, print the summary

@@ -41,8 +41,8 @@
 {% macro print_alerts() %}
     {#- After a build, one line per alert condition of the order staging plan, naming the
         source and the figure (the warn-severity tests in tests/alerts fail on the same): a
-        source's order error rate for a date, and the orders awaiting a decision in the
-        review queue. -#}
+        source's order error rate for a date, the orders awaiting a decision in the review
+        queue, and each kind of escalation (marts.rpt_escalations, its first three). -#}
     {%- if execute and flags.WHICH in ('build', 'run') -%}
         {%- set metrics = adapter.get_relation(database=target.database, schema='marts', identifier='rpt_source_metrics') -%}
         {%- set queue = adapter.get_relation(database=target.database, schema='marts', identifier='rpt_review_queue') -%}
@@ -65,6 +65,18 @@
                     ~ " awaiting a decision (" ~ counts[1] ~ (" open finding" if counts[1] == 1 else " open findings")
                     ~ "; threshold " ~ var('alert_review_queue_size') ~ "): see marts.rpt_review_queue", info=true) }}
             {%- endif -%}
+        {%- endif -%}
+        {%- set escalations = adapter.get_relation(database=target.database, schema='marts', identifier='rpt_escalations') -%}
+        {%- if escalations is not none -%}
+            {%- set rows = run_query(
+                "select reason, count(*), string_agg(detail, ' | ' order by since) filter (where rank <= 3) from ("
+                ~ "select *, row_number() over (partition by reason order by since) as rank from " ~ escalations
+                ~ ") group by reason order by reason"
+            ).rows -%}
+            {%- for row in rows -%}
+                {{ log("ESCALATED: " ~ row[1] ~ " " ~ row[0] ~ ": " ~ row[2] ~ (" | ..." if row[1] > 3 else "")
+                    ~ " (see marts.rpt_escalations)", info=true) }}
+            {%- endfor -%}
         {%- endif -%}
     {%- endif -%}
     select 1

@@ -27,6 +27,7 @@ import duckdb
 from loaders.contract import POS_ORDERS, classify
 
 START_DATE = date(2026, 11, 16)
+INCIDENT_STORE = "S003"
 
 STORES = [
     (f"S{n:03d}", name, n != 8)
@@ -106,6 +107,8 @@ copy (
                 as store_id,
             register_id,
             case when anomaly between 70 and 79 and anomaly % 5 = 1 and line_number = 1 then '20/11/2026'
+                -- the incident (--incident): one store's registers still on the day before
+                when store_id = cast($stale_store as varchar) then strftime(business_date - 1, '%Y-%m-%d')
                 else strftime(business_date, '%Y-%m-%d') end as business_date,
             case ts_style
                 when 0 then strftime(ordered_at, '%Y-%m-%dT%H:%M:%S')
@@ -235,11 +238,15 @@ def generate(
     truth: Path | None = None,
     extras: bool = True,
     last_days: int | None = None,
+    incident: bool = False,
 ) -> dict[str, int]:
     """Write the drop under ``out`` and return counts of what was written.
 
     last_days: write the POS and OMS files of only the last N days (the days before are
-    generated too, so that their late orders reach the first written OMS file)."""
+    generated too, so that their late orders reach the first written OMS file).
+    incident: on the last day, the registers of one store (INCIDENT_STORE) still carry the
+    day before as their business date: one rule failing on about a seventh of the file's
+    orders, which the platform escalates (the truth file does not reflect it)."""
     for sub in ("pos", "oms", "reference"):
         (out / sub).mkdir(parents=True, exist_ok=True)
     # Capped, with a spill directory: 10M orders a day must not take the machine's memory.
@@ -255,7 +262,8 @@ def generate(
     offset = (start - NUMBERING_EPOCH).days
     for day in range(days - (last_days or days), days):
         stamp = (start + timedelta(days=day)).strftime("%Y%m%d")
-        day_params = {"day": day, "orders": orders_per_day, "offset": offset}
+        stale_store = INCIDENT_STORE if incident and day == days - 1 else None
+        day_params = {"day": day, "orders": orders_per_day, "offset": offset, "stale_store": stale_store}
         pos_path = out / "pos" / f"pos_orders_{stamp}.csv"
         con.execute(_copy_sql(POS_FILE_SQL, pos_path), day_params)
         oms_path = out / "oms" / f"oms_orders_{stamp}.csv"
@@ -318,6 +326,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--truth", type=Path, help="also write the expected reconciliation per order to this CSV")
     parser.add_argument("--no-extras", action="store_true", help="omit the partial upload and the stray file")
     parser.add_argument(
+        "--incident",
+        action="store_true",
+        help=f"on the last day, store {INCIDENT_STORE}'s registers still carry the day before as their business "
+        "date (a rule failing on many of a file's orders, which the platform escalates)",
+    )
+    parser.add_argument(
         "--next-day",
         action="store_true",
         help="add the business date after the drop's latest POS file, continuing its orders "
@@ -352,6 +366,7 @@ def main(argv: list[str] | None = None) -> int:
         start=args.start,
         truth=args.truth,
         extras=not args.no_extras,
+        incident=args.incident,
     )
     print(
         f"wrote {counts['orders']} POS orders ({counts['pos_lines']} lines) over {counts['days']} days "

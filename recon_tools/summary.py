@@ -18,6 +18,7 @@ select
     pos_orders,
     matched_orders,
     missing_orders,
+    missing_within_grace,
     match_rate,
     late_matches,
     duplicate_matches,
@@ -29,7 +30,20 @@ from marts.rpt_reconciliation_summary
 order by business_date
 """
 
-HEADERS = ("date", "orders", "matched", "missing", "rate", "late", "dup", "amount", "invalid", "oms-only", "oms file")
+HEADERS = (
+    "date",
+    "orders",
+    "matched",
+    "missing",
+    "in grace",
+    "rate",
+    "late",
+    "dup",
+    "amount",
+    "invalid",
+    "oms-only",
+    "oms file",
+)
 
 
 def render(db_path: Path) -> str:
@@ -45,20 +59,35 @@ def render(db_path: Path) -> str:
         errors = con.execute(
             "select rule_id, count(*) from marts.fct_validation_errors group by rule_id order by 2 desc, 1 limit 5"
         ).fetchall()
+        escalations = con.execute(
+            "select reason, detail from marts.rpt_escalations order by reason, since, detail"
+        ).fetchall()
     except duckdb.CatalogException as exc:
         raise ConfigError(f"{db_path} has no marts yet: run `dbt build` first ({first_line(exc)})") from exc
     finally:
         con.close()
     table = [HEADERS]
     for row in rows:
-        rate = "-" if row[4] is None else f"{float(row[4]) * 100:.1f}%"
+        rate = "-" if row[5] is None else f"{float(row[5]) * 100:.1f}%"
         table.append(
-            (str(row[0]), *(str(v) for v in row[1:4]), rate, *(str(v) for v in row[5:10]), "yes" if row[10] else "no")
+            (str(row[0]), *(str(v) for v in row[1:5]), rate, *(str(v) for v in row[6:11]), "yes" if row[11] else "no")
         )
     widths = [max(len(line[i]) for line in table) for i in range(len(HEADERS))]
     lines = ["  ".join(cell.rjust(width) for cell, width in zip(line, widths, strict=True)) for line in table]
     lines.insert(1, "  ".join("-" * width for width in widths))
-    out = ["Reconciliation by business date (POS orders found in the OMS):", "", *lines, ""]
+    out = [
+        "Reconciliation by business date (POS orders found in the OMS; 'in grace': missing, but the OMS has",
+        "not yet reported the day after they were rung up):",
+        "",
+        *lines,
+        "",
+    ]
+    if escalations:
+        out.append(f"Escalated ({len(escalations)}; see marts.rpt_escalations):")
+        out += [f"  {reason:<25} {detail}" for reason, detail in escalations[:5]]
+        if len(escalations) > 5:
+            out.append(f"  ... and {len(escalations) - 5} more")
+        out.append("")
     if errors:
         out.append("Most frequent validation findings: " + ", ".join(f"{rule} ({count})" for rule, count in errors))
         out.append("")
