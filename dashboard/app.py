@@ -2,9 +2,10 @@
 
 It reads the BI database (data/bi.duckdb, views over the marts' Parquet export; RECON_BI_DB
 names another), read-only, so it never blocks a build and shows each build's results once
-the build has exported them. Sections: the alerts, the match rate by business date, missing
-orders by store (with store names) and their age, amount mismatches, and validation
-findings by rule and by source.
+the build has exported them. Sections: the alerts and escalations, the match rate by
+business date, missing orders by store (with store names) and their age (those within the
+grace window apart), amount mismatches, validation findings by rule and by source, and the
+operations: open review items by age against the review target, and the escalations.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ import streamlit as st
 BI_DB = Path(os.environ.get("RECON_BI_DB") or Path(__file__).resolve().parent.parent / "data" / "bi.duckdb")
 # Thresholds of the order staging plan, as the build's alerts use them (dbt vars).
 ALERT_REVIEW_QUEUE_SIZE = int(os.environ.get("RECON_ALERT_REVIEW_QUEUE_SIZE", "100"))
+REVIEW_SLA_HOURS = float(os.environ.get("RECON_REVIEW_SLA_HOURS", "4"))
 
 QUERIES = {
     "summary": """
         select strftime(business_date, '%Y-%m-%d') as business_date, pos_orders, matched_orders, missing_orders,
-            match_rate, late_matches,
+            missing_within_grace, match_rate, late_matches,
             duplicate_matches, amount_mismatches, orders_with_validation_errors, oms_unmatched_orders
         from marts.rpt_reconciliation_summary
         order by business_date
@@ -35,10 +37,11 @@ QUERIES = {
             orders.store_id,
             coalesce(stores.store_name, '(not in the store snapshot)') as store_name,
             count(*) as missing_orders,
+            count(*) filter (where orders.is_within_grace) as within_grace,
             sum(orders.pos_order_total) as missing_value,
             strftime(min(orders.business_date), '%Y-%m-%d') as oldest_business_date,
-            max(current_date - orders.business_date) as oldest_age_days,
-            round(avg(current_date - orders.business_date), 1) as average_age_days
+            max(orders.missing_age_days) as oldest_age_days,
+            round(avg(orders.missing_age_days), 1) as average_age_days
         from marts.fct_order_reconciliation as orders
         left join marts.dim_stores as stores on orders.store_id = stores.store_id
         where orders.recon_status = 'missing_in_oms'
@@ -48,7 +51,8 @@ QUERIES = {
     "missing_orders": """
         select
             strftime(orders.business_date, '%Y-%m-%d') as business_date,
-            current_date - orders.business_date as age_days,
+            orders.missing_age_days,
+            orders.is_within_grace,
             orders.store_id,
             stores.store_name,
             orders.order_id,
@@ -91,6 +95,30 @@ QUERIES = {
         where is_error_rate_alert
         order by business_date desc, source_system
     """,
+    # REVIEW_SLA_HOURS is a float (parsed above): formatted in as a number, nothing else
+    "review_ages": f"""
+        with open_items as (
+            select (epoch(cast(now() at time zone 'UTC' as timestamp)) - epoch(first_seen_at)) / 3600 as age_hours
+            from marts.rpt_review_queue
+            where review_status = 'open'
+        )
+        select
+            case
+                when age_hours < {REVIEW_SLA_HOURS} then '1: within the {REVIEW_SLA_HOURS:g}-hour target'
+                when age_hours < 24 then '2: {REVIEW_SLA_HOURS:g} to 24 hours'
+                when age_hours < 72 then '3: 1 to 3 days'
+                else '4: over 3 days'
+            end as age,
+            count(*) as open_items
+        from open_items
+        group by all
+        order by age
+    """,  # noqa: S608
+    "escalations": """
+        select reason, strftime(since, '%Y-%m-%d %H:%M') as since_utc, age_hours, detail
+        from marts.rpt_escalations
+        order by since, reason, detail
+    """,
     "open_review_orders": """
         select
             count(*) as open_findings,
@@ -130,15 +158,23 @@ def main() -> None:
     columns = st.columns(4)
     columns[0].metric("Latest business date", str(latest["business_date"])[:10])
     columns[1].metric("POS orders", int(latest["pos_orders"]))
-    columns[2].metric("Missing in the OMS", int(latest["missing_orders"]))
+    columns[2].metric(
+        "Missing in the OMS",
+        int(latest["missing_orders"]),
+        f"{int(latest['missing_within_grace'])} within grace",
+        delta_color="off",
+        help="Orders within the grace window are missing, but the OMS has not yet reported the day after them.",
+    )
     rate = latest["match_rate"]
     columns[3].metric("Match rate", "-" if pd.isna(rate) else f"{float(rate):.1%}")
 
     st.header("Alerts")
     alerts = data["error_rate_alerts"]
     queue = data["open_review_orders"].iloc[0]
-    if alerts.empty and int(queue["orders"]) <= ALERT_REVIEW_QUEUE_SIZE:
+    if alerts.empty and data["escalations"].empty and int(queue["orders"]) <= ALERT_REVIEW_QUEUE_SIZE:
         st.success("No alert: every source's error rate is within the threshold, and the review queue is short.")
+    for row in data["escalations"].itertuples():
+        st.error(f"Escalated ({row.reason}): {row.detail}")
     for row in alerts.itertuples():
         st.error(
             f"{row.source_system} {str(row.business_date)[:10]}: error rate {float(row.order_error_rate):.1%} "
@@ -175,7 +211,7 @@ def main() -> None:
             x=alt.X("missing_orders:Q", title="missing orders"),
             y=alt.Y("store_name:N", sort="-x", title="store", axis=alt.Axis(labelLimit=320)),
             color=alt.Color("oldest_age_days:Q", title="oldest (days)"),
-            tooltip=["store_id", "store_name", "missing_orders", "oldest_age_days", "average_age_days"],
+            tooltip=["store_id", "store_name", "missing_orders", "within_grace", "oldest_age_days", "average_age_days"],
         )
         st.dataframe(by_store, hide_index=True, use_container_width=True)
         with st.expander(f"The {len(data['missing_orders'])} missing orders, oldest first"):
@@ -214,6 +250,29 @@ def main() -> None:
                 tooltip=["source_system", "business_date", "severity", "findings"],
             )
         st.dataframe(by_source, hide_index=True, use_container_width=True)
+
+    st.header("Operations")
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Open review items by age")
+        ages = data["review_ages"]
+        if ages.empty:
+            st.success("No review item awaits a decision.")
+        else:
+            bars(
+                ages,
+                x=alt.X("open_items:Q", title="open items"),
+                y=alt.Y("age:N", sort=None, title=f"age (target {REVIEW_SLA_HOURS:g} hours)"),
+                tooltip=["age", "open_items"],
+            )
+            st.caption("Decide items with `python -m recon_tools.review`; the queue is marts.rpt_review_queue.")
+    with right:
+        st.subheader("Escalations")
+        escalations = data["escalations"]
+        if escalations.empty:
+            st.success("Nothing is escalated.")
+        else:
+            st.dataframe(escalations, hide_index=True, use_container_width=True)
 
 
 main()

@@ -113,11 +113,18 @@ def test_one_date_lists_every_missing_order(recon_db, tmp_path):
         "age_days",
         "has_validation_errors",
         "validation_problems",
+        "missing_since",
+        "missing_age_days",
+        "is_within_grace",
     ]
     assert [(r["business_date"], r["store_id"], r["order_id"], r["has_validation_errors"] == "true") for r in rows] == [
         tuple(e) for e in expected
     ]
     assert {r["age_days"] for r in rows} == {"5"}
+    # The OMS has reported 2026-11-20 only: every missing order of that date is within its
+    # grace window, measured at the end of the date (not at --as-of).
+    assert {r["is_within_grace"] for r in rows} == {"true"}
+    assert all(0 <= float(r["missing_age_days"]) < 1 for r in rows)
 
     (pos, matched, missing) = query(
         recon_db,
@@ -140,7 +147,9 @@ def test_one_date_lists_every_missing_order(recon_db, tmp_path):
 def test_default_date_is_the_latest_with_validation_problems_and_escaping(recon_db, tmp_path):
     code, out, err = run_report(recon_db, tmp_path, "--as-of", AS_OF)
     assert code == 0, err
-    assert out.startswith(f"0 of 3 POS orders from {EXTRA_DAY} reached the OMS; 3 are missing.")
+    assert out.startswith(
+        f"0 of 3 POS orders from {EXTRA_DAY} reached the OMS; 3 are missing (3 within the grace window)."
+    )
     rows = {r["order_id"]: r for r in read_csv(tmp_path / f"missing_orders_{EXTRA_DAY}_{EXTRA_DAY}.csv")}
     assert set(rows) == {"S001-9000001", "S002-9000002", "S003-<I>9</I>&CO"}
     # Errors are recorded on the delivered (lower-case) order number and still reach the order.
@@ -176,6 +185,10 @@ def test_range_caps_the_page_and_keeps_every_order_in_the_csv(recon_db, tmp_path
     assert summary["missing_orders_in_html"] == report.HTML_ORDER_LIMIT
     assert summary["dates"] == [f"2026-11-{d}" for d in range(16, 21)]
     assert summary["dates_without_oms_file"] == []
+    # The operations' state: the OMS file of 2026-11-21 is missing past its cut-off (the POS
+    # delivered the date), and the review items were found by this module's build.
+    assert summary["escalations"] == 1
+    assert summary["open_review_items"] > 0 and summary["review_items_past_target"] == 0
 
     csv_path = Path(summary["csv"])
     assert csv_path == tmp_path / "missing_orders_2026-11-16_2026-11-20.csv"
@@ -192,6 +205,9 @@ def test_range_caps_the_page_and_keeps_every_order_in_the_csv(recon_db, tmp_path
     assert not any(f">{e[2]}<" in page for e in expected[report.HTML_ORDER_LIMIT :])
     assert section.count("<tr>") == report.HTML_ORDER_LIMIT + 1
     assert page.count('class="bar"') == 5  # one bar per date of the range
+    operations = page[page.index('<section id="operations">') :]
+    assert "no OMS file for 2026-11-21 by its cut-off (2026-11-22 06:00 UTC)" in operations
+    assert f"{summary['open_review_items']:,}</td>" in operations and "within the 4-hour target" in operations
 
 
 def test_in_process_entry_point_and_quiet(recon_db, tmp_path, capsys):
