@@ -25,7 +25,7 @@ finding_examples as (
     from findings
 ),
 
--- one paragraph per rule: how many records, what to fix, the first three examples
+-- one paragraph per rule: how many records, what the interface requires, the first three examples
 finding_rules as (
     select
         notification_id,
@@ -33,7 +33,7 @@ finding_rules as (
         count(*) as rule_findings,
         '- ' || rule_id || ' (' || coalesce(any_value(severity), 'unknown rule') || '): '
         || count(*) || case when count(*) = 1 then ' record' else ' records' end || chr(10)
-        || '  What to fix: ' || coalesce(any_value(what_to_fix), 'the rule is not in the rules seed') || chr(10)
+        || '  Required: ' || coalesce(any_value(what_to_fix), 'the rule is not in the rules seed') || chr(10)
         || string_agg(
             '  e.g. ' || source_file || coalesce(', line ' || source_line, '') || ': '
             || coalesce('"' || failed_value || '"', '(missing)') || coalesce(' - ' || message, ''),

@@ -130,7 +130,7 @@ def test_first_send_writes_each_recipients_files_records_them_and_never_sends_tw
 
     summary = (outbox / POS_CSV).with_suffix(".txt").read_text()
     assert summary.startswith("To: POS\nAbout: 2 findings in 1 file of business date 2026-11-20\n")
-    assert "- pos_unit_price_format (error): 1 record\n  What to fix: The unit price is a decimal" in summary
+    assert "- pos_unit_price_format (error): 1 record\n  Required: The unit price is a decimal" in summary
     assert f'  e.g. pos/pos_orders_{DAY}.csv, line 3: "4,50"' in summary
     assert f"  e.g. pos/pos_orders_{DAY}.csv, line 4: (missing)" in summary
 
