@@ -56,6 +56,9 @@ DETAIL_MODELS = {
     "format_findings": "marts.rpt_notification_findings",
     "missing_orders": "marts.rpt_notification_missing_orders",
 }
+# The recipients rpt_outbound_notifications names (its accepted_values test): a misspelt
+# --outbox-for would otherwise send that recipient's files to the default outbox unnoticed.
+RECIPIENTS = ("POS", "OMS", "REFERENCE", "FILE", "OMS_TEAM")
 REQUIRED_MARTS = ("rpt_outbound_notifications", *(name.split(".")[1] for name in DETAIL_MODELS.values()))
 
 # Whether a notification is due is decided here, in SQL: its content hash against the last
@@ -227,7 +230,10 @@ def parse_routes(values: Sequence[str]) -> dict[str, str]:
         recipient, sep, target = value.partition("=")
         if not sep or not recipient.strip() or not target.strip():
             raise ConfigError(f"--outbox-for {value!r}: expected RECIPIENT=TARGET, e.g. OMS_TEAM=/srv/outbox/oms-team")
-        routes[recipient.strip().upper()] = target.strip()
+        name = recipient.strip().upper()
+        if name not in RECIPIENTS:
+            raise ConfigError(f"--outbox-for {value!r}: unknown recipient {name!r}; one of {', '.join(RECIPIENTS)}")
+        routes[name] = target.strip()
     return routes
 
 

@@ -222,6 +222,9 @@ def test_an_outbox_that_cannot_be_written_records_nothing_and_the_others_still_g
     assert [row[0] for row in query(db, LOG)] == [f"oms_team_missing_orders_{DAY}"]
     assert blocked.read_text() == "a file where the outbox should be"
 
+    code, _, err = send(db, capsys, "--outbox", str(team), "--outbox-for", "OMS-TEAM=/elsewhere")
+    assert code == 2 and "unknown recipient 'OMS-TEAM'; one of POS, OMS, REFERENCE, FILE, OMS_TEAM" in err
+
 
 @pytest.fixture
 def sftp_env(monkeypatch: pytest.MonkeyPatch) -> None:
