@@ -14,8 +14,10 @@ DEMO_DROP ?= demo/drop
 # from another drop is never replaced: make demo stops and says so).
 DB ?= $(or $(RECON_DB_PATH),data/recon.duckdb)
 DASHBOARD_PORT ?= 8501
+# Where make notify delivers: a folder or sftp://user@host[:port]/path (recon_tools/notify.py).
+OUTBOX ?= data/outbox
 
-.PHONY: help setup system-deps demo demo-next-day build test lint format docs docs-serve report bi dashboard clean bench bench-sftp
+.PHONY: help setup system-deps demo demo-next-day build test lint format docs docs-serve report notify bi dashboard clean bench bench-sftp
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -77,6 +79,9 @@ docs-serve: docs ## serve the docs site on http://localhost:8080
 
 report: setup ## write the operations report (HTML + missing-orders CSV) for the latest date into reports/
 	$(BIN)/python -m recon_tools.report --db $(DB) $(REPORT_ARGS)
+
+notify: setup ## send the notifications due (findings to sources, missing orders to the OMS team) to $$OUTBOX (data/outbox)
+	$(BIN)/python -m recon_tools.notify --db $(DB) --outbox $(OUTBOX) $(NOTIFY_ARGS)
 
 bi: setup ## set up data/bi.duckdb, the read-only database for BI tools
 	$(BIN)/python -m recon_tools.bi init --db $(DB)

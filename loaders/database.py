@@ -69,6 +69,28 @@ create table if not exists raw.processing_log (
 """
 
 
+# Written by the notification sender (python -m recon_tools.notify), one row per notification
+# delivered to an outbox; never by dbt, so it survives a full refresh. It lives in the raw
+# layer, created with it, so the dbt source that reads it exists before the first send.
+NOTIFICATION_LOG_DDL = """
+create table if not exists raw.notification_log (
+    notification_id varchar not null,
+    version integer not null,
+    recipient varchar not null,
+    kind varchar not null,
+    business_date date,
+    content_hash varchar not null,
+    item_count bigint not null,
+    target varchar not null,
+    csv_file varchar not null,
+    summary_file varchar not null,
+    run_id varchar not null,
+    sent_at timestamp not null,
+    primary key (notification_id, version)
+)
+"""
+
+
 def db_path_from_env(explicit: str | None = None) -> Path:
     """The database path: an explicit argument, else RECON_DB_PATH, else data/recon.duckdb in the project."""
     value = explicit or os.environ.get("RECON_DB_PATH")
@@ -177,6 +199,7 @@ def ensure_raw_layer(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create sequence if not exists raw.event_id_seq start 1")
     con.execute(MANIFEST_DDL)
     con.execute(PROCESSING_LOG_DDL)
+    con.execute(NOTIFICATION_LOG_DDL)
     for kind in FILE_KINDS:
         con.execute(raw_table_ddl(kind.raw_table, kind.known_columns))
         # A database made by an earlier version gains the columns added to the interface since.

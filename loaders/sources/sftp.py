@@ -320,6 +320,38 @@ class SftpSource:
         progress: bool = False,
     ) -> SftpSource:
         """Build the source from the CLI's options and the environment, and connect (checking the drop exists)."""
+        source = cls.configure(
+            location,
+            known_hosts=known_hosts,
+            key_file=key_file,
+            archive=archive,
+            cache_dir=cache_dir,
+            progress=progress,
+        )
+        try:
+            source._with_retries(f"connecting to {source.uri}", source._check_root)
+        except BaseException:
+            source.close()
+            raise
+        return source
+
+    @classmethod
+    def configure(
+        cls,
+        location: str,
+        *,
+        known_hosts: str | None = None,
+        key_file: str | None = None,
+        archive: str | None = None,
+        cache_dir: str | None = None,
+        progress: bool = False,
+    ) -> SftpSource:
+        """Build the source from the options and the environment without connecting.
+
+        The notification sender's outboxes (recon_tools/notify.py) start here: the same URL
+        form, host-key check, credentials and retries as the drop, and a connection only
+        when the first file is uploaded, since an outbox directory may not exist yet.
+        """
         target = parse_url(location)
         known_hosts_path = Path(
             known_hosts or os.environ.get(ENV_KNOWN_HOSTS) or Path.home() / ".ssh" / "known_hosts"
@@ -334,7 +366,7 @@ class SftpSource:
         key_path = key_file or os.environ.get(ENV_KEY_FILE) or None
         pkey = _load_key(Path(key_path).expanduser()) if key_path else None
         password = os.environ.get(ENV_PASSWORD) or None
-        source = cls(
+        return cls(
             target,
             known_hosts=known_hosts_path,
             pkey=pkey,
@@ -345,12 +377,6 @@ class SftpSource:
             progress=progress,
             settings=SftpSettings.from_env(),
         )
-        try:
-            source._with_retries(f"connecting to {target.uri}", source._check_root)
-        except BaseException:
-            source.close()
-            raise
-        return source
 
     # -- the DropSource interface ------------------------------------------------------------------------------
 
@@ -386,6 +412,15 @@ class SftpSource:
             return f"archived to {self._archive_once(entry)}"
         except Exception as exc:
             return f"not archived: {_describe(exc, self.settings.timeout)}"
+
+    def upload(self, local: Path, relpath: str) -> str:
+        """Write a local file to ``relpath`` under the root, atomically; return the remote path.
+
+        The bytes go to a ``.part`` name first (a name the drop's readers skip) and are renamed
+        once complete, as the interface asks of producers; the directories are created when
+        missing. Retried like a download; a failed attempt leaves no partial file behind.
+        """
+        return self._with_retries(f"uploading {relpath} to {self.uri}", lambda: self._upload_once(local, relpath))
 
     def close(self) -> None:
         self._disconnect()
@@ -671,6 +706,28 @@ class SftpSource:
         finally:
             if bar is not None:
                 bar.finish()
+        return final
+
+    def _upload_once(self, local: Path, relpath: str) -> str:
+        sftp = self.sftp
+        final = self._remote(relpath)
+        temp = final + ".part"
+        self._makedirs(posixpath.dirname(final))
+        try:
+            sftp.put(str(local), temp, confirm=True)
+            try:
+                sftp.posix_rename(temp, final)
+            except OSError as exc:
+                if "unsupported" not in str(exc).lower():
+                    raise
+                # servers without the posix-rename extension refuse to rename over a file
+                with suppress(FileNotFoundError):
+                    sftp.remove(final)
+                sftp.rename(temp, final)
+        except BaseException:
+            with suppress(Exception):
+                sftp.remove(temp)
+            raise
         return final
 
     def _archive_once(self, entry: DropEntry) -> str:

@@ -305,6 +305,7 @@ def test_empty_drop_creates_the_raw_layer(tmp_path, ingest, db_path):
         "stock",
         "file_manifest",
         "processing_log",
+        "notification_log",
     }
 
 

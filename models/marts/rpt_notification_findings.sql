@@ -1,0 +1,58 @@
+-- The lines of the notifications to the sources: one row per format or processing finding
+-- of a source's current files, grouped into one notification per source system and business
+-- date, and numbered in the order the notification lists them (file, line, rule).
+-- "What to fix" is the rule's description in the seed, the one text that says what the
+-- interface requires, with its threshold written in.
+with
+
+failures as (
+    select * from {{ ref('int_validation_failures') }}
+    where category in ('format', 'processing')
+),
+
+rules as (
+    select * from {{ ref('order_validation_rules') }}
+),
+
+findings as (
+    select
+        failures.error_id,
+        failures.source_system as recipient,
+        failures.business_date,
+        failures.source_file,
+        failures.source_line,
+        failures.rule_id,
+        failures.severity,
+        failures.field_name,
+        failures.failed_value,
+        failures.message,
+        replace(
+            rules.description,
+            '`threshold`',
+            coalesce(regexp_replace(cast(rules.threshold as varchar), '\.?0+$', ''), '')
+        ) as what_to_fix
+    from failures
+    left join rules on failures.rule_id = rules.rule_id
+),
+
+final as (
+    select
+        {{ notification_id('recipient', "'format_findings'", 'business_date') }} as notification_id,
+        cast(row_number() over (
+            partition by recipient, business_date
+            order by source_file, source_line nulls first, rule_id, error_id
+        ) as bigint) as item_number,
+        recipient,
+        business_date,
+        source_file,
+        source_line,
+        rule_id,
+        severity,
+        field_name,
+        failed_value,
+        message,
+        what_to_fix
+    from findings
+)
+
+select * from final
