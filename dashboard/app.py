@@ -5,7 +5,8 @@ names another), read-only, so it never blocks a build and shows each build's res
 the build has exported them. Sections: the alerts and escalations, the match rate by
 business date, missing orders by store (with store names) and their age (those within the
 grace window apart), amount mismatches, validation findings by rule and by source, and the
-operations: open review items by age against the review target, and the escalations.
+operations: open review items by age against the review target, the escalations, and the
+notifications sent to the sources and the OMS team.
 """
 
 from __future__ import annotations
@@ -118,6 +119,14 @@ QUERIES = {
         select reason, strftime(since, '%Y-%m-%d %H:%M') as since_utc, age_hours, detail
         from marts.rpt_escalations
         order by since, reason, detail
+    """,
+    "notifications_sent": """
+        select strftime(sent_at, '%Y-%m-%d %H:%M') as sent_utc, recipient, kind,
+            strftime(business_date, '%Y-%m-%d') as business_date, version, item_count as lines, send_status,
+            target || '/' || csv_file as file
+        from marts.rpt_notifications_sent
+        order by sent_at desc, recipient, csv_file
+        limit 50
     """,
     "open_review_orders": """
         select
@@ -273,6 +282,12 @@ def main() -> None:
             st.success("Nothing is escalated.")
         else:
             st.dataframe(escalations, hide_index=True, use_container_width=True)
+    st.subheader("Notifications sent")
+    sent = data["notifications_sent"]
+    if sent.empty:
+        st.info("Nothing has been sent yet: `make notify` sends the notifications the marts hold.")
+    else:
+        st.dataframe(sent, hide_index=True, use_container_width=True)
 
 
 main()

@@ -51,6 +51,7 @@ REQUIRED_MARTS = (
     "rpt_validation_rules",
     "rpt_review_queue",
     "rpt_escalations",
+    "rpt_notifications_sent",
 )
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 NOTHING = "\N{EN DASH}"  # shown for a value that does not apply
@@ -179,6 +180,23 @@ from marts.rpt_escalations
 order by since, reason, detail
 """
 
+NOTIFICATIONS_SQL = """
+select
+    sent_at, recipient, kind, business_date, version, item_count, target, csv_file, send_status
+from marts.rpt_notifications_sent
+order by sent_at desc, recipient, csv_file
+limit 20
+"""
+
+NOTIFICATIONS_DUE_SQL = """
+select count(*) as due
+from marts.rpt_outbound_notifications as outbound
+where not exists (
+    select 1 from marts.rpt_notifications_sent as sent
+    where sent.notification_id = outbound.notification_id and sent.content_hash = outbound.content_hash
+)
+"""
+
 RULES_SQL = """
 select
     errors.rule_id,
@@ -281,6 +299,8 @@ class ReportData:
     totals: dict[str, int] = field(default_factory=dict)
     review_ages: list[dict[str, object]] = field(default_factory=list)
     escalations: list[dict[str, object]] = field(default_factory=list)
+    notifications: list[dict[str, object]] = field(default_factory=list)
+    notifications_due: int = 0
 
     @property
     def match_rate(self) -> float | None:
@@ -319,6 +339,7 @@ class ReportResult:
             "open_review_items": sum(int(row["open_items"]) for row in data.review_ages),
             "review_items_past_target": sum(int(row["open_items"]) for row in data.review_ages if row["past_target"]),
             "escalations": len(data.escalations),
+            "notifications_due": data.notifications_due,
             "seconds": round(self.seconds, 2),
         }
 
@@ -425,6 +446,8 @@ def collect(con: duckdb.DuckDBPyConnection, db_path: Path, period: Period, as_of
         totals=totals,
         review_ages=rows(con, REVIEW_AGES_SQL, {"sla": REVIEW_SLA_HOURS, "sla_label": f"{REVIEW_SLA_HOURS:g}"}),
         escalations=rows(con, ESCALATIONS_SQL, {}),
+        notifications=rows(con, NOTIFICATIONS_SQL, {}),
+        notifications_due=int(con.execute(NOTIFICATIONS_DUE_SQL).fetchone()[0]),
     )
 
 

@@ -132,6 +132,7 @@ def test_the_dashboard_shows_every_section_in_chromium(dashboard_url):
         "Operations",
         "Open review items by age",
         "Escalations",
+        "Notifications sent",
     ):
         assert heading in text, heading
     assert "2026-11-18" in text

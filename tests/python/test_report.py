@@ -208,6 +208,9 @@ def test_range_caps_the_page_and_keeps_every_order_in_the_csv(recon_db, tmp_path
     operations = page[page.index('<section id="operations">') :]
     assert "no OMS file for 2026-11-21 by its cut-off (2026-11-22 06:00 UTC)" in operations
     assert f"{summary['open_review_items']:,}</td>" in operations and "within the 4-hour target" in operations
+    # Nothing was sent from this database: the report says what is due and how to send it.
+    assert summary["notifications_due"] > 0 and "Nothing has been sent yet." in operations
+    assert f"{summary['notifications_due']} notifications are due" in operations and "make notify" in operations
 
 
 def test_in_process_entry_point_and_quiet(recon_db, tmp_path, capsys):
