@@ -141,7 +141,7 @@ def test_the_dashboard_shows_every_section_in_chromium(dashboard_url):
     # (tables are drawn on a canvas: their cells are not page text; the screenshots show them)
     assert "POS 2026-11-18: error rate" in text  # the alert it raises
     # ... and the escalation: one rule fails on many of the file's orders
-    assert "Escalated (rule_affects_many_orders): pos_currency_format fails on" in text
+    assert "Escalated (rule_affects_many_orders): pos_currency_known fails on" in text
     assert "Traceback" not in text and "Error" not in text.replace("error", "")
     assert (SCREENSHOTS / "dashboard.png").stat().st_size > 50_000
 
