@@ -22,6 +22,12 @@ class FileKind:
     required_columns: tuple[str, ...]
     optional_columns: tuple[str, ...]
     dated: bool
+    # Conditions on a landed row (SQL over the raw table's text columns) that reject the whole
+    # file, each with what the line gets wrong; checked before the file's transaction commits.
+    row_checks: tuple[tuple[str, str], ...] = ()
+    # Rows also written one at a time by a command line (no file, line or load): their raw
+    # table has nullable file lineage, a channel and an id (loaders/database.py).
+    entered_by_hand: bool = False
 
     @property
     def known_columns(self) -> tuple[str, ...]:
@@ -114,7 +120,62 @@ STOCK = FileKind(
     dated=False,
 )
 
-FILE_KINDS: tuple[FileKind, ...] = (POS_ORDERS, OMS_ORDERS, STORES, PRODUCTS, CUSTOMERS, PRICES, STOCK)
+# The interface's timestamp (docs/file_interface.md), as macros/parsing.sql's parse_timestamp_utc reads it.
+TIMESTAMP_PATTERN = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})?"
+REVIEW_ACTIONS = ("approve", "reject", "correct")
+
+
+def _blank(column: str) -> str:
+    return f"coalesce(trim({column}), '') = ''"
+
+
+# Review decisions: what a reviewer decided on an item of marts.rpt_review_queue, as a tool
+# delivers them (python -m recon_tools.review records one by hand). Unlike order data, a
+# decision is an instruction: a batch half understood must not half apply, so a file with
+# one malformed decision is rejected whole, and dbt refuses only decisions it cannot apply
+# (an unknown or closed item). Not dated: a decisions file is a batch, named by the tool.
+REVIEW_DECISIONS = FileKind(
+    name="review_decisions",
+    raw_table="review_decisions",
+    pattern=re.compile(r"^review/review_decisions_[A-Za-z0-9_-]+\.csv\Z"),
+    required_columns=("error_key", "action", "decided_by", "decided_at", "reason"),
+    optional_columns=("corrected_value",),
+    dated=False,
+    row_checks=(
+        (_blank("error_key"), "error_key is empty"),
+        (
+            f"lower(trim(coalesce(action, ''))) not in {REVIEW_ACTIONS}",
+            "action is not one of " + ", ".join(REVIEW_ACTIONS),
+        ),
+        (_blank("decided_by"), "decided_by is empty: a decision names who made it"),
+        (
+            f"not coalesce(regexp_full_match(trim(decided_at), '{TIMESTAMP_PATTERN}')"
+            " and try_cast(trim(decided_at) as timestamptz) is not null, false)",
+            "decided_at is not a timestamp YYYY-MM-DDThh:mm:ss (optional fraction, Z or +hh:mm)",
+        ),
+        (_blank("reason"), "reason is empty: a decision says why"),
+        (
+            f"lower(trim(action)) = 'correct' and {_blank('corrected_value')}",
+            "action correct without a corrected_value",
+        ),
+        (
+            f"lower(trim(action)) <> 'correct' and not {_blank('corrected_value')}",
+            "a corrected_value on an action other than correct",
+        ),
+    ),
+    entered_by_hand=True,
+)
+
+FILE_KINDS: tuple[FileKind, ...] = (
+    POS_ORDERS,
+    OMS_ORDERS,
+    STORES,
+    PRODUCTS,
+    CUSTOMERS,
+    PRICES,
+    STOCK,
+    REVIEW_DECISIONS,
+)
 REFERENCE_KINDS = frozenset({"stores", "products", "customers", "prices", "stock"})
 
 # Producers upload under a temporary name and rename when complete.
@@ -158,5 +219,5 @@ def classify(relpath: str) -> Classified:
         None,
         None,
         "name matches no known pattern (pos/pos_orders_YYYYMMDD.csv, oms/oms_orders_YYYYMMDD.csv, "
-        "reference/{stores,products,customers,prices,stock}.csv)",
+        "reference/{stores,products,customers,prices,stock}.csv, review/review_decisions_NAME.csv)",
     )

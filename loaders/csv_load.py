@@ -237,6 +237,33 @@ def land_rows(
     return LoadResult(rows)
 
 
+def check_rows(con: duckdb.DuckDBPyConnection, kind: FileKind, load_id: int) -> None:
+    """Refuse the file whole when a landed row breaks one of its kind's row checks (review
+    decisions): the first such line, and what is wrong with it, without quoting its values.
+    Runs inside the file's transaction, which the caller rolls back on FileRejected."""
+    if not kind.row_checks:
+        return
+    reasons = " ".join(f"when {condition} then {_sql_text(message)}" for condition, message in kind.row_checks)
+    try:
+        found = con.execute(
+            f"select _source_line, case {reasons} end as reason from raw.{kind.raw_table} "  # noqa: S608 - the contract's own constants
+            f"where _load_id = ? and ({' or '.join(f'coalesce({c}, false)' for c, _ in kind.row_checks)}) "
+            "order by _source_line limit 1",
+            [load_id],
+        ).fetchone()
+    except duckdb.Error as exc:
+        raise EngineFailure(describe_engine_error(exc)) from exc
+    if found:
+        raise FileRejected(
+            f"line {found[0]}: {found[1]} (a file with a malformed line is rejected whole, nothing of it "
+            "is applied: fix the line and deliver the file again)"
+        )
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _map_physical_lines(con: duckdb.DuckDBPyConnection, path: Path, kind: FileKind, load_id: int) -> None:
     """Replace record numbers by physical line numbers when they differ.
 

@@ -31,6 +31,20 @@ LINEAGE_COLUMNS = """
     _loaded_at timestamp not null
 """
 
+# A table whose rows are also entered by hand (FileKind.entered_by_hand: review decisions from
+# python -m recon_tools.review): such a row has no file, line, hash or load, so those may be
+# null; each row says its channel (file or cli), and a hand-entered row carries its id.
+HAND_ENTERED_LINEAGE_COLUMNS = """
+    _extra_columns varchar,
+    _source_file varchar,
+    _source_line bigint,
+    _file_sha256 varchar,
+    _load_id bigint,
+    _loaded_at timestamp not null,
+    _channel varchar not null default 'file',
+    _decision_id varchar
+"""
+
 MANIFEST_DDL = """
 create table if not exists raw.file_manifest (
     load_id bigint primary key,
@@ -186,10 +200,11 @@ def lock_message(path: Path, exc: duckdb.Error, hint: str | None = None) -> str 
     )
 
 
-def raw_table_ddl(table: str, columns: tuple[str, ...]) -> str:
+def raw_table_ddl(table: str, columns: tuple[str, ...], *, entered_by_hand: bool = False) -> str:
     """DDL of one raw data table: every delivered column as text, then the lineage columns."""
     cols = ",\n".join(f'    "{name}" varchar' for name in columns)
-    return f"create table if not exists raw.{table} (\n{cols},\n{LINEAGE_COLUMNS})"
+    lineage = HAND_ENTERED_LINEAGE_COLUMNS if entered_by_hand else LINEAGE_COLUMNS
+    return f"create table if not exists raw.{table} (\n{cols},\n{lineage})"
 
 
 def ensure_raw_layer(con: duckdb.DuckDBPyConnection) -> None:
@@ -197,11 +212,12 @@ def ensure_raw_layer(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create schema if not exists raw")
     con.execute("create sequence if not exists raw.load_id_seq start 1")
     con.execute("create sequence if not exists raw.event_id_seq start 1")
+    con.execute("create sequence if not exists raw.review_decision_seq start 1")
     con.execute(MANIFEST_DDL)
     con.execute(PROCESSING_LOG_DDL)
     con.execute(NOTIFICATION_LOG_DDL)
     for kind in FILE_KINDS:
-        con.execute(raw_table_ddl(kind.raw_table, kind.known_columns))
+        con.execute(raw_table_ddl(kind.raw_table, kind.known_columns, entered_by_hand=kind.entered_by_hand))
         # A database made by an earlier version gains the columns added to the interface since.
         for name in kind.known_columns:
             con.execute(f'alter table raw.{kind.raw_table} add column if not exists "{name}" varchar')

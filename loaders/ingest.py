@@ -318,6 +318,7 @@ class _Attempt:
                 loaded_at=loaded_at,
                 on_step=self.shown.step,
             )
+            csv_load.check_rows(con, kind, load_id)
             seconds = time.perf_counter() - self.started
             header_cols, extra_cols = csv_load.header_json(header)
             is_correction = prior is not None and prior.current_version is not None

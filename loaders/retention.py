@@ -1,7 +1,8 @@
 """Retention: remove raw rows older than the retention period, keep every result.
 
 What goes: the raw rows of POS and OMS files whose business date is before the
-cutoff, and of reference snapshots superseded before it. What stays: the file
+cutoff, and of reference snapshots superseded before it. What stays: review decisions,
+whatever their age (each is the only record of what a person decided), the file
 manifest (each purged delivery is marked ``purged_at``), the processing log,
 and everything dbt built from those rows (reconciliation results, error
 history, audit trail): the incremental models treat purged dates as final until
@@ -18,7 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from loaders import manifest
-from loaders.contract import FILE_KINDS
+from loaders.contract import FILE_KINDS, REFERENCE_KINDS
 from loaders.database import ensure_raw_layer, open_database
 from loaders.errors import ConfigError
 
@@ -76,11 +77,14 @@ def purge(db_path: Path, cutoff: date, *, dry_run: bool = False) -> PurgeReport:
             where status = 'loaded' and purged_at is null
                 and (
                     (file_kind in ('pos_orders', 'oms_orders') and business_date < ?)
-                    or (file_kind not in ('pos_orders', 'oms_orders') and rank_in_status > 1 and loaded_at < ?)
+                    or (
+                        file_kind in (select unnest(?::varchar[]))
+                        and rank_in_status > 1 and loaded_at < ?
+                    )
                 )
             order by file_kind, file_name, version
             """,
-            [cutoff, datetime.combine(cutoff, datetime.min.time())],
+            [cutoff, sorted(REFERENCE_KINDS), datetime.combine(cutoff, datetime.min.time())],
         ).fetchall()
         report.files = [
             {"load_id": r[0], "file": r[1], "kind": r[2], "business_date": r[3] and r[3].isoformat(), "version": r[4]}

@@ -1,7 +1,8 @@
 -- What every row of the incremental models depends on besides the deliveries: the
 -- rules seed (switches, categories, severities, thresholds), the code lists and the current
 -- reference snapshots. When any of them changed since the last complete build,
--- the incremental models rebuild every row.
+-- the incremental models rebuild every row. Review decisions are none of these: no
+-- incremental model reads them (int_review_decisions and the views after it do).
 with
 
 rules as (
@@ -24,7 +25,7 @@ code_lists as (
 reference_snapshots as (
     select coalesce(string_agg(file_kind || ':' || load_id, ',' order by file_kind), 'none') as part
     from {{ ref('stg_loader__file_versions') }}
-    where is_current_version and file_kind not in ('pos_orders', 'oms_orders')
+    where is_current_version and file_kind in ('stores', 'products', 'customers', 'prices', 'stock')
 ),
 
 previous as (

@@ -1,5 +1,9 @@
 -- POS order lines of the current deliveries that passed every enabled
--- error-severity rule (lines with warnings only are here too, and in the error layer).
+-- error-severity rule (lines with warnings only are here too, and in the error layer),
+-- as reviewers decided: a line whose every error finding a reviewer approved or corrected
+-- goes through, carrying the decisions as its lineage (review_*); every line of an order
+-- with a rejected finding (error or warning) stays out. A corrected value is recorded in
+-- the lineage, not written into the line: the line keeps what the POS delivered.
 {{ config(materialized = 'view') }}
 
 with
@@ -14,16 +18,64 @@ lines as (
     semi join current_loads on all_lines.load_id = current_loads.load_id
 ),
 
+failures as (
+    select * from {{ ref('int_validation_failures') }}
+    where source_system = 'POS'
+),
+
+decisions as (
+    select * from {{ ref('int_review_decisions') }}
+    where decision_status = 'applied' and item_source_system = 'POS'
+),
+
+-- error findings no approval or correction lifts
 blocking as (
-    select distinct record_id
-    from {{ ref('int_validation_failures') }}
-    where source_system = 'POS' and severity = 'error'
+    select distinct failures.record_id
+    from failures
+    anti join decisions
+        on
+            failures.record_id = decisions.item_record_id
+            and failures.rule_id = decisions.item_rule_id
+            and decisions.decision_action in ('approve', 'correct')
+    where failures.severity = 'error'
+),
+
+rejected_orders as (
+    select distinct item_order_key as order_key
+    from decisions
+    where decision_action = 'reject' and item_order_key is not null
+),
+
+rejected_records as (
+    select distinct item_record_id as record_id
+    from decisions
+    where decision_action = 'reject'
+),
+
+lineage as (
+    select
+        item_record_id as record_id,
+        string_agg(decision_id, ', ' order by decision_id) as review_decision_id,
+        string_agg(distinct decision_action, ', ' order by decision_action) as review_action,
+        string_agg(item_field_name, ', ' order by decision_id) filter (where decision_action = 'correct') as review_corrected_field,
+        string_agg(corrected_value, ', ' order by decision_id) filter (where decision_action = 'correct') as review_corrected_value
+    from decisions
+    where decision_action in ('approve', 'correct')
+    group by item_record_id
 ),
 
 final as (
-    select lines.*
+    select
+        lines.*,
+        lineage.review_decision_id,
+        lineage.review_action,
+        lineage.review_corrected_field,
+        lineage.review_corrected_value
     from lines
+    left join lineage on lines.record_id = lineage.record_id
     anti join blocking on lines.record_id = blocking.record_id
+    anti join rejected_orders on lines.order_key = rejected_orders.order_key
+    anti join rejected_records on lines.record_id = rejected_records.record_id
 )
 
 select * from final

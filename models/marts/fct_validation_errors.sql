@@ -1,5 +1,7 @@
 -- The error layer as people read it: one row per failing record and rule
--- (contract section 7), file rejections included (category processing).
+-- (contract section 7), file rejections included (category processing), and review decisions
+-- dbt refused (int_review_decision_failures: judged against the error history, which
+-- int_validation_failures feeds, so they join the error layer here).
 -- A view over int_validation_failures, which a build updates incrementally: BI tools and
 -- dbt show read every finding.
 {{ config(materialized = 'view') }}
@@ -8,6 +10,8 @@ with
 
 failures as (
     select * from {{ ref('int_validation_failures') }}
+    union all by name
+    select * from {{ ref('int_review_decision_failures') }}
 ),
 
 final as (

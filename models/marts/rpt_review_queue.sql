@@ -1,6 +1,8 @@
 -- What needs a person: business-rule violations (pricing, totals, limits, stock,
 -- delivery days, duplicates), open ones first, with their age; resolved ones stay
--- listed with when and how they were resolved.
+-- listed with when and how they were resolved. A reviewer's decision that dbt applied
+-- (int_review_decisions) closes an item: approved, rejected or corrected, with who, when and
+-- why; a decided item stays decided when its finding later goes away.
 -- A view over int_validation_error_history, which a build updates incrementally; an open
 -- finding's age runs to the last build that found it (its last_seen_at).
 {{ config(materialized = 'view') }}
@@ -11,10 +13,21 @@ history as (
     select * from {{ ref('int_validation_error_history') }}
 ),
 
+decisions as (
+    select * from {{ ref('int_review_decisions') }}
+    where decision_status = 'applied'
+),
+
 final as (
     select
         history.error_key,
-        case when history.resolved_at is null then 'open' else 'resolved' end as review_status,
+        case
+            when decisions.decision_action = 'approve' then 'approved'
+            when decisions.decision_action = 'reject' then 'rejected'
+            when decisions.decision_action = 'correct' then 'corrected'
+            when history.resolved_at is null then 'open'
+            else 'resolved'
+        end as review_status,
         history.source_system,
         history.source_file,
         history.source_line,
@@ -27,8 +40,17 @@ final as (
         history.first_seen_at,
         history.resolved_at,
         history.resolution,
-        {{ review_age_days('history.first_seen_at', 'coalesce(history.resolved_at, history.last_seen_at)') }} as age_days
+        -- a decided item's age runs to its decision
+        {{ review_age_days(
+            'history.first_seen_at', 'coalesce(decisions.recorded_at, history.resolved_at, history.last_seen_at)'
+        ) }} as age_days,
+        decisions.decision_id,
+        decisions.decided_by,
+        decisions.decided_at,
+        decisions.reason as decision_reason,
+        decisions.corrected_value
     from history
+    left join decisions on history.error_key = decisions.error_key
     where history.category = 'business_rule'
 )
 

@@ -1,7 +1,8 @@
 -- Nothing is silently dropped: for every current file, each raw row the loader
--- landed is in the validated layer, or in the error layer, or both (warnings),
--- and the raw layer holds exactly the rows the manifest says were landed
--- (deliveries a retention purge emptied are left out).
+-- landed is in the validated layer, or in the error layer, or both (warnings), or kept out
+-- by a reviewer's rejection of its order (int_review_decisions); a decision is in staging.
+-- And the raw layer holds exactly the rows the manifest says were landed (deliveries a
+-- retention purge emptied are left out).
 -- Returns one row per file that does not balance. Checks the files new in the build
 -- (older files' raw rows do not change), every file on a full rebuild and with
 -- --vars '{check_all_history: true}' (in_tested_scope).
@@ -17,14 +18,22 @@ current_files as (
     where
         is_current_version and not is_purged
         and {{ in_tested_scope({'files': [
-            'pos_orders', 'oms_orders', 'stores', 'products', 'customers', 'prices', 'stock'
+            'pos_orders', 'oms_orders', 'stores', 'products', 'customers', 'prices', 'stock', 'review_decisions'
         ]}, load='load_id') }}
+),
+
+rejected_items as (
+    select
+        item_order_key,
+        item_record_id
+    from {{ ref('int_review_decisions') }}
+    where decision_status = 'applied' and decision_action = 'reject'
 ),
 
 raw_rows as (
     {%- for source_name, table in [
         ('pos', 'pos_order_lines'), ('oms', 'oms_orders'), ('reference', 'stores'), ('reference', 'products'),
-        ('reference', 'customers'), ('reference', 'prices'), ('reference', 'stock')
+        ('reference', 'customers'), ('reference', 'prices'), ('reference', 'stock'), ('review', 'review_decisions')
     ] %}
         select
             raw_table._load_id as load_id,
@@ -39,15 +48,29 @@ accounted as (
     {%- for relation in [
         ref('int_pos_order_lines_validated'), ref('int_oms_orders_validated'), ref('stg_reference__stores'),
         ref('stg_reference__products'), ref('stg_reference__customers'), ref('stg_reference__prices'),
-        ref('stg_reference__stock'), ref('int_validation_failures')
+        ref('stg_reference__stock'), ref('stg_review__decisions'), ref('int_validation_failures')
     ] %}
         select
             layer.load_id,
             layer.source_line
         from {{ relation }} as layer
         semi join current_files on layer.load_id = current_files.load_id
-        {% if not loop.last %}union all{% endif %}
+        union all
     {%- endfor %}
+    select
+        pos_lines.load_id,
+        pos_lines.source_line
+    from {{ ref('stg_pos__order_lines') }} as pos_lines
+    semi join current_files on pos_lines.load_id = current_files.load_id
+    semi join rejected_items
+        on pos_lines.order_key = rejected_items.item_order_key or pos_lines.record_id = rejected_items.item_record_id
+    union all
+    select
+        oms_rows.load_id,
+        oms_rows.source_line
+    from {{ ref('stg_oms__orders') }} as oms_rows
+    semi join current_files on oms_rows.load_id = current_files.load_id
+    semi join rejected_items on oms_rows.record_id = rejected_items.item_record_id
 ),
 
 -- A raw row is accounted for when some layer holds it: an existence test (a hash join that

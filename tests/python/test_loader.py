@@ -303,6 +303,7 @@ def test_empty_drop_creates_the_raw_layer(tmp_path, ingest, db_path):
         "customers",
         "prices",
         "stock",
+        "review_decisions",
         "file_manifest",
         "processing_log",
         "notification_log",

@@ -25,6 +25,7 @@ ranked as (
         case file_kind
             when 'pos_orders' then 'POS'
             when 'oms_orders' then 'OMS'
+            when 'review_decisions' then 'REVIEW'
             else 'REFERENCE'
         end as source_system,
         row_number() over (
