@@ -10,6 +10,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
 DEMO_DROP ?= demo/drop
+DEMO_OUTBOX ?= demo/outbox
 # One database for everything: the demo builds into it too (a database holding deliveries
 # from another drop is never replaced: make demo stops and says so).
 DB ?= $(or $(RECON_DB_PATH),data/recon.duckdb)
@@ -35,17 +36,24 @@ setup: $(STAMP) ## create ./.venv and install the project (idempotent)
 system-deps: ## install OpenSSH server and Chromium for the tests when missing (needs root and apt)
 	@bash scripts/ensure-system-packages.sh
 
-# The demo's daily job: land the drop, build, print the summary.
+# The demo's daily job: land the drop, build, send the notifications due, print the summary.
 define demo_daily_job
 	RECON_DB_PATH=$(DB) $(BIN)/python -m loaders ingest --from $(DEMO_DROP)
 	RECON_DB_PATH=$(DB) $(BIN)/dbt build --quiet --warn-error-options '{"error": []}'
+	$(BIN)/python -m recon_tools.notify --db $(DB) --outbox $(DEMO_OUTBOX)
 	@echo
 	@RECON_DB_PATH=$(DB) $(BIN)/python -m recon_tools.summary
 endef
 
-demo: setup ## generate a demo drop, ingest it, build every layer, print the summary
-	$(BIN)/python -m recon_tools.demo prepare --db $(DB) --drop $(DEMO_DROP)
+# The demo: a drop with an incident (one store's registers on the day before: escalated), a
+# first build, a reviewer's decision on one of its items, then the daily job, which applies
+# the decision and sends the notifications.
+demo: setup ## generate a demo drop, ingest it, build, decide one review item, notify, print the summary
+	$(BIN)/python -m recon_tools.demo prepare --db $(DB) --drop $(DEMO_DROP) --outbox $(DEMO_OUTBOX)
 	$(BIN)/python -m recon_tools.generate_drop --out $(DEMO_DROP) --days 5 --orders 300 --incident
+	RECON_DB_PATH=$(DB) $(BIN)/python -m loaders ingest --from $(DEMO_DROP) --quiet
+	RECON_DB_PATH=$(DB) $(BIN)/dbt build --quiet --warn-error-options '{"error": []}'
+	$(BIN)/python -m recon_tools.demo decide --db $(DB)
 	$(demo_daily_job)
 
 demo-next-day: setup ## add the next business date to the demo drop, ingest it, build, print the summary

@@ -99,6 +99,7 @@ QUERIES = {
     # REVIEW_SLA_HOURS is a float (parsed above): formatted in as a number, nothing else
     "review_ages": f"""
         with open_items as (
+            -- measured now: the export is the marts as of the last build
             select (epoch(cast(now() at time zone 'UTC' as timestamp)) - epoch(first_seen_at)) / 3600 as age_hours
             from marts.rpt_review_queue
             where review_status = 'open'

@@ -1,4 +1,4 @@
-"""The demo's guard: ``python -m recon_tools.demo prepare --db PATH --drop DIR``.
+"""The demo's guard and its reviewer: ``python -m recon_tools.demo prepare|decide``.
 
 ``make demo`` builds the demo into the project's one database (RECON_DB_PATH, default
 data/recon.duckdb), so that every command the README shows afterwards (dbt show, dbt
@@ -6,8 +6,13 @@ build, make report, make bi, make docs) works on the demo's results with nothing
 export. Before it replaces that database, ``prepare`` checks that it holds nothing but
 an earlier demo: a database with deliveries from any other drop is never removed.
 
-Exit codes: 0 ready (the old demo database and drop removed); 2 the database holds other
-deliveries, or cannot be read; 4 another process holds the database.
+``decide`` is the demo's reviewer: it approves the oldest open review item of the demo's
+incident (a store whose registers kept the day before as their business date; make demo
+generates the drop with --incident), as a person would with
+``python -m recon_tools.review decide``, so that the demo shows a decision taking effect.
+
+Exit codes: 0 ready (the old demo database, drop and outbox removed) or decided; 2 the
+database holds other deliveries, or cannot be read; 4 another process holds the database.
 """
 
 from __future__ import annotations
@@ -23,6 +28,12 @@ import duckdb
 from loaders.cli_support import fail
 from loaders.database import db_path_from_env, open_database
 from loaders.errors import ReconError, first_line
+from recon_tools import review
+
+# The incident's rule, and what the demo's reviewer says about it.
+INCIDENT_RULE = "pos_business_date_matches_file"
+REVIEWER = "demo-reviewer"
+REASON = "the store's registers kept the previous day's date; the order itself is genuine"
 
 
 class DemoError(ReconError):
@@ -44,7 +55,7 @@ def foreign_sources(db_path: Path, drop: Path) -> list[str]:
     return sorted(uri for uri in sources if uri not in demo)
 
 
-def prepare(db_path: Path, drop: Path) -> None:
+def prepare(db_path: Path, drop: Path, outbox: Path | None = None) -> None:
     if db_path.exists():
         try:
             others = foreign_sources(db_path, drop)
@@ -59,6 +70,24 @@ def prepare(db_path: Path, drop: Path) -> None:
     for path in (db_path, Path(f"{db_path}.wal")):
         path.unlink(missing_ok=True)
     shutil.rmtree(drop, ignore_errors=True)
+    if outbox is not None:
+        shutil.rmtree(outbox, ignore_errors=True)
+
+
+def decide(db_path: Path) -> str:
+    """Approve the oldest open item of the incident's rule; the line to print."""
+    items = [item for item in review.list_items(db_path, "open") if item["rule_id"] == INCIDENT_RULE]
+    waiting = [item for item in items if item["pending_decision_id"] is None]
+    if not waiting:
+        return f"Decision: no open {INCIDENT_RULE} item left to decide"
+    item = waiting[0]
+    decision = review.decide(db_path, item["error_key"], "approve", REVIEWER, REASON, None)
+    return (
+        f"Decision {decision['decision_id']}: {REVIEWER} approved order {item['order_id']} "
+        f"({INCIDENT_RULE}, {item['source_file']} line {item['source_line']}), as\n"
+        f"  python -m recon_tools.review decide {item['error_key']} --action approve --by {REVIEWER} "
+        f'--reason "{REASON}"'
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -67,9 +96,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     run = commands.add_parser("prepare", help="remove the previous demo; refuse a database with other deliveries")
     run.add_argument("--db", metavar="PATH", help="database (default: $RECON_DB_PATH, else data/recon.duckdb)")
     run.add_argument("--drop", metavar="DIR", type=Path, required=True, help="the demo drop")
+    run.add_argument("--outbox", metavar="DIR", type=Path, help="the demo's notification outbox, removed too")
+    decider = commands.add_parser("decide", help="approve the oldest open review item of the demo's incident")
+    decider.add_argument("--db", metavar="PATH", help="database (default: $RECON_DB_PATH, else data/recon.duckdb)")
     args = parser.parse_args(argv)
     try:
-        prepare(db_path_from_env(args.db), args.drop)
+        if args.command == "prepare":
+            prepare(db_path_from_env(args.db), args.drop, args.outbox)
+        else:
+            print(decide(db_path_from_env(args.db)))
     except ReconError as exc:
         return fail(exc)
     return 0

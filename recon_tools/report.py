@@ -155,7 +155,7 @@ order by value desc nulls last
 # the review target, and the escalations, as the marts hold them when the report is written.
 REVIEW_AGES_SQL = """
 with open_items as (
-    select (epoch(cast(now() at time zone 'UTC' as timestamp)) - epoch(first_seen_at)) / 3600 as age_hours
+    select hours_open as age_hours
     from marts.rpt_review_queue
     where review_status = 'open'
 )

@@ -30,6 +30,23 @@ from marts.rpt_reconciliation_summary
 order by business_date
 """
 
+REVIEW_SQL = """
+select
+    count(*) filter (where review_status = 'open'),
+    count(*) filter (where is_past_review_target),
+    count(*) filter (where review_status in ('approved', 'rejected', 'corrected'))
+from marts.rpt_review_queue
+"""
+
+# What was sent to whom: the current version of each notification, per recipient.
+SENT_SQL = """
+select recipient, count(*), max(sent_at)
+from marts.rpt_notifications_sent
+where send_status <> 'superseded'
+group by recipient
+order by recipient
+"""
+
 HEADERS = (
     "date",
     "orders",
@@ -62,6 +79,8 @@ def render(db_path: Path) -> str:
         escalations = con.execute(
             "select reason, detail from marts.rpt_escalations order by reason, since, detail"
         ).fetchall()
+        review = con.execute(REVIEW_SQL).fetchone()
+        sent = con.execute(SENT_SQL).fetchall()
     except duckdb.CatalogException as exc:
         raise ConfigError(f"{db_path} has no marts yet: run `dbt build` first ({first_line(exc)})") from exc
     finally:
@@ -82,6 +101,17 @@ def render(db_path: Path) -> str:
         *lines,
         "",
     ]
+    out.append(
+        f"Review queue: {review[0]} open ({review[1]} past the review target), {review[2]} decided"
+        " (python -m recon_tools.review list)"
+    )
+    if sent:
+        out.append(
+            "Notifications sent: "
+            + ", ".join(f"{recipient} {count} (last {last:%Y-%m-%d %H:%M} UTC)" for recipient, count, last in sent)
+            + " (see marts.rpt_notifications_sent)"
+        )
+    out.append("")
     if escalations:
         out.append(f"Escalated ({len(escalations)}; see marts.rpt_escalations):")
         out += [f"  {reason:<25} {detail}" for reason, detail in escalations[:5]]

@@ -34,8 +34,7 @@ late_reviews as (
         count(*) as open_items,
         min(open_items.first_seen_at) as since
     from open_items
-    cross join clock
-    where open_items.first_seen_at + to_hours({{ var('review_sla_hours') }}) < clock.now_utc
+    where open_items.is_past_review_target
     group by open_items.source_system, open_items.source_file, open_items.rule_id
 ),
 

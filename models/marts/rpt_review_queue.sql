@@ -4,7 +4,10 @@
 -- (int_review_decisions) closes an item: approved, rejected or corrected, with who, when and
 -- why; a decided item stays decided when its finding later goes away.
 -- A view over int_validation_error_history, which a build updates incrementally; an open
--- finding's age runs to the last build that found it (its last_seen_at).
+-- finding's age runs to the last build that found it (its last_seen_at). Against the review
+-- target (var review_sla_hours, the plan's 4 hours from the build that first found it), an
+-- open item's hours are measured when the view is read (UTC), so it passes its target
+-- without a build; rpt_escalations escalates it then.
 {{ config(materialized = 'view') }}
 
 with
@@ -18,7 +21,11 @@ decisions as (
     where decision_status = 'applied'
 ),
 
-final as (
+clock as (
+    select cast(now() at time zone 'UTC' as timestamp) as now_utc
+),
+
+reviewed as (
     select
         history.error_key,
         case
@@ -48,10 +55,23 @@ final as (
         decisions.decided_by,
         decisions.decided_at,
         decisions.reason as decision_reason,
-        decisions.corrected_value
+        decisions.corrected_value,
+        history.first_seen_at + to_hours({{ var('review_sla_hours') }}) as review_due_at
     from history
     left join decisions on history.error_key = decisions.error_key
     where history.category = 'business_rule'
+),
+
+final as (
+    select
+        reviewed.*,
+        case
+            when reviewed.review_status = 'open'
+                then cast((epoch(clock.now_utc) - epoch(reviewed.first_seen_at)) / 3600 as decimal(10, 1))
+        end as hours_open,
+        reviewed.review_status = 'open' and clock.now_utc > reviewed.review_due_at as is_past_review_target
+    from reviewed
+    cross join clock
 )
 
 select * from final
