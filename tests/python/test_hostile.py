@@ -345,7 +345,7 @@ MARTS = {
     "marts.rpt_reconciliation_summary": "",
     "marts.fct_validation_errors": "error_id, load_id",
     "marts.rpt_validation_rules": "",
-    "marts.rpt_review_queue": "error_key, first_seen_at, resolved_at, age_days",
+    "marts.rpt_review_queue": "error_key, first_seen_at, resolved_at, age_days, review_due_at, hours_open",
 }
 
 
