@@ -182,6 +182,15 @@ def decide(
             "_loaded_at, _channel, _decision_id) values (?, ?, ?, ?, ?, ?, ?, 'cli', ?)",
             [error_key, action, value, decided_by, decision["decided_at"], reason, now, decision["decision_id"]],
         )
+        # The audit trail (marts.order_processing_log, component review) has it too.
+        con.execute(
+            "insert into raw.processing_log (run_id, event, detail) values (?, 'review_decision', ?)",
+            [
+                decision["decision_id"],
+                f"{action} on review item {error_key} ({item['rule_id']}, {item['source_file']}) by {decided_by}: "
+                f"{reason}",
+            ],
+        )
         con.commit()
     except BaseException:
         with contextlib.suppress(duckdb.Error):  # no transaction is open when it never began

@@ -1,6 +1,7 @@
 -- The audit trail in one relation (the name the order staging plan gives it):
 -- every loader step (run started, file loaded with rows and seconds, repeat,
--- rejected with why, ignored, purged) and every dbt node of every recorded
+-- rejected with why, ignored, purged), every review decision made on the command line
+-- (python -m recon_tools.review decide), and every dbt node of every recorded
 -- invocation (model, test, seed: status, rows, seconds), in time order.
 {{ config(materialized = 'view') }}
 
@@ -10,7 +11,8 @@ loader_events as (
     select
         'loader:' || event_id as event_key,
         event_at,
-        'loader' as component,
+        -- a reviewer's decision made on the command line is logged beside the loader's steps
+        case when event = 'review_decision' then 'review' else 'loader' end as component,
         run_id,
         event as step,
         file_name as subject,

@@ -25,10 +25,19 @@ from conftest import (
 )
 
 from loaders.cli import main as loader_main
-from loaders.database import SCHEMA_NAMES
+from loaders.database import SCHEMA_NAMES, ensure_raw_layer, open_database
 from recon_tools.generate_drop import generate
 
 pytestmark = pytest.mark.dbt
+
+
+def ensure_raw_layer_of(db: Path) -> None:
+    """The raw layer as the loader makes it, with nothing loaded."""
+    con = open_database(db)
+    try:
+        ensure_raw_layer(con)
+    finally:
+        con.close()
 
 
 def build_ok(dbt, db: Path, **kwargs) -> str:
@@ -467,3 +476,10 @@ def test_build_before_any_load_says_what_to_do(tmp_path, dbt):
     result = dbt(never, "build")
     assert result.returncode != 0
     assert "No raw layer in" in result.stdout
+    # A raw layer an earlier version made, without the review and notification tables.
+    ensure_raw_layer_of(never)
+    execute(never, "drop table raw.review_decisions")
+    result = dbt(never, "build")
+    assert result.returncode != 0
+    assert "has no raw.review_decisions (it was made by an earlier version)" in result.stdout
+    assert "`python -m loaders ingest --from DIR`, which adds it" in result.stdout

@@ -196,6 +196,14 @@ def test_list_decide_build_closes_items_and_lets_orders_through(decided, capsys)
     decided["build"]()
     capsys.readouterr()  # the loader's lines
 
+    # The command line's decisions are in the audit trail.
+    logged = query(
+        db, "select run_id, detail from marts.order_processing_log where component = 'review' order by run_id"
+    )
+    assert [run_id for run_id, _ in logged] == ["cli:1", "cli:2", "cli:3"]
+    assert logged[0][1].startswith(f"approve on review item {keys['A-1']} (") and logged[0][1].endswith(
+        "by Ann Lee: agreed"
+    )
     queue = {row["order_id"]: row for row in query_dicts(db, "select * from marts.rpt_review_queue order by order_id")}
     assert {order: row["review_status"] for order, row in queue.items()} == {
         "A-1": "approved",
