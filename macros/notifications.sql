@@ -4,3 +4,39 @@
         so the detail models and the notifications cannot name one notification twice. -#}
     lower({{ recipient }}) || '_' || {{ kind }} || '_' || coalesce(strftime({{ business_date }}, '%Y%m%d'), 'undated')
 {%- endmacro %}
+
+{% macro notification_dates(date_column) %}
+    {#- The business dates whose notifications a build recomputes (the grain `dates` of the
+        notification marts, macros/recompute.sql): a notification's lines change only with
+        its date's deliveries and orders, and with the grace window. So: the undated ones;
+        the dates of the changed deliveries and of every delivery that mentions a changed
+        order key (a finding across files, a late match); and every date from the grace
+        window's start before this build's deliveries moved the horizon (the previous
+        build's OMS dates, audit.reflected_loads) or after it, whichever is earlier, with a
+        day of margin for orders rung up after midnight UTC. One line. -#}
+    {%- set versions = relation_of('stg_loader__file_versions') -%}
+    {%- set horizon = relation_of('int_reconciliation_horizon') -%}
+    {%- set query -%}
+        select coalesce(cast(cast(
+            least(
+                coalesce(
+                    (
+                        select max(versions.business_date) + 1
+                        from {{ versions }} as versions
+                        where
+                            versions.file_kind = 'oms_orders'
+                            and versions.load_id in (select load_id from {{ audit_schema() }}.reflected_loads)
+                    ),
+                    horizon.as_of
+                ),
+                horizon.as_of
+            ) - to_days(cast(ceil(horizon.grace_days) as integer) + 2) as date) as varchar), '0001-01-01')
+        from {{ horizon }} as horizon
+    {%- endset -%}
+    {%- set window_start = database_value(horizon, query, '0001-01-01') -%}
+    {%- set mentioned = scope_list('key_delivery', 'business_date', 'business_date is not null', dates=true) -%}
+    ({{ date_column }} is null
+        or {{ date_column }} >= date '{{ window_start }}'
+        or {{ date_column }} in ({{ changed_load_dates(['pos_orders', 'oms_orders']) }})
+        or {{ date_column }} in ({{ mentioned }}))
+{%- endmacro %}

@@ -59,6 +59,17 @@
     {{ return(ref('build_scope')) }}
 {% endmacro %}
 
+{% macro relation_of(name) %}
+    {#- A model of this project as a ref, or, in a generic test that does not depend on it,
+        as the relation the graph names (the same reasoning as scope_relation). -#}
+    {%- set node_id = 'model.' ~ project_name ~ '.' ~ name -%}
+    {%- if execute and model.resource_type == 'test' and node_id not in model.depends_on.nodes -%}
+        {%- set node = graph.nodes[node_id] -%}
+        {{ return(api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias)) }}
+    {%- endif -%}
+    {{ return(ref(name)) }}
+{% endmacro %}
+
 {% macro model_grain() %}
     {#- The grain of the model being built (its config's meta.grain), {} when it has none. -#}
     {%- set meta = config.get('meta') if execute else none -%}
@@ -231,6 +242,10 @@
     {#- The rows of a relation with the given columns that a build recomputes at grain. -#}
     {%- if grain.get('findings') -%}
         {{ return(findings_condition(key or grain.get('key', 'order_key'), grain.get('key_is_delivered', false))) }}
+    {%- endif -%}
+    {%- if grain.get('dates') -%}
+        {#- a grain of business dates only, whose set a macro of its own says (its name) -#}
+        {{ return(context[grain.dates](date or grain.date)) }}
     {%- endif -%}
     {{ return(changed_rows_condition(
         key_column=key, key_kinds=grain.get('keys', []), load_column=load,
