@@ -3,6 +3,13 @@
 -- Missing orders within their grace window are counted apart (missing_within_grace, a
 -- part of missing_orders): they depend on the horizon, which moves with every new OMS
 -- date, so they are counted here from the mart, over the dates near the horizon only.
+{%- set horizon_relation = ref('int_reconciliation_horizon') %}
+{%- set grace_start = database_value(
+    horizon_relation,
+    "select coalesce(cast(cast(as_of - to_days(cast(ceil(grace_days) as integer) + 1) as date) as varchar), "
+    ~ "'0001-01-01') from " ~ horizon_relation,
+    '0001-01-01'
+) %}
 with
 
 files as (
@@ -20,12 +27,9 @@ orders as (
     select * from {{ ref('int_reconciliation_daily') }}
 ),
 
-horizon as (
-    select * from {{ ref('int_reconciliation_horizon') }}
-),
-
 -- An order within grace was rung up after (horizon - grace); its business date is at most
--- a day before its UTC time, so older dates are not read.
+-- a day before its UTC time, so older dates are not read: the bound is a literal, so that
+-- the scan skips their row groups.
 within_grace as (
     select
         orders.business_date,
@@ -33,10 +37,7 @@ within_grace as (
     from {{ ref('fct_order_reconciliation') }} as orders
     where
         orders.is_within_grace
-        and orders.business_date >= (
-            select cast(horizon.as_of - to_days(cast(ceil(horizon.grace_days) as integer) + 1) as date)
-            from horizon
-        )
+        and orders.business_date >= date '{{ grace_start }}'
     group by orders.business_date
 ),
 
