@@ -58,10 +58,5 @@ def test_each_kind_of_escalation_with_its_reason(tmp_path, ingest, db_path, dbt)
     assert "ESCALATED: 1 rule_affects_many_orders: pos_business_date_matches_file fails on 2" in result.stdout
     assert "ESCALATED: 2 file_missing: " in result.stdout
     assert "WARN 5 alert_escalations_open" in result.stdout
-
-    # With the plan's settings, the review items are within their 4 hours, and two orders
-    # are fewer than the 10 that make a rule's failure widespread: the files' conditions stay.
-    result = dbt(db_path, "build")
-    assert result.returncode == 0, result.stdout[-3000:]
-    reasons = sorted(r["reason"] for r in query_dicts(db_path, "select reason from marts.rpt_escalations"))
-    assert reasons == ["file_missing", "file_missing", "file_rejected"]
+    # (With the plan's settings the review items are within their 4 hours and two orders are
+    # not many: test_report.py's database escalates its missing file only.)
