@@ -28,6 +28,12 @@ class FileKind:
     # Rows also written one at a time by a command line (no file, line or load): their raw
     # table has nullable file lineage, a channel and an id (loaders/database.py).
     entered_by_hand: bool = False
+    # How the file is read: "csv" (csv_load: a header, one record a line), or a channel's own
+    # reader (loaders/channels.py: "json", "x12", "api"), which lands one row per order
+    # document or segment with its position (_source_position) instead of a header check.
+    reader: str = "csv"
+    # The order channel the kind delivers (WEB, EDI, API, MANUAL), when it is one.
+    channel: str | None = None
 
     @property
     def known_columns(self) -> tuple[str, ...]:
@@ -111,6 +117,17 @@ PRICES = FileKind(
     dated=False,
 )
 
+# Known trading partners of the EDI channel: an interchange from a sender not listed here is
+# refused by dbt (rule edi_partner_known), and its 997 says so.
+PARTNERS = FileKind(
+    name="partners",
+    raw_table="partners",
+    pattern=re.compile(r"^reference/partners\.csv\Z"),
+    required_columns=("partner_id",),
+    optional_columns=("partner_name", "isa_qualifier", "isa_id", "gs_id", "is_active", "customer_id"),
+    dated=False,
+)
+
 STOCK = FileKind(
     name="stock",
     raw_table="stock",
@@ -166,6 +183,87 @@ REVIEW_DECISIONS = FileKind(
     entered_by_hand=True,
 )
 
+# Order channels beside the POS (docs/file_interface.md, "Order channels"). Each lands as
+# delivered: the JSON and XML readers one row per order document, the X12 reader one row
+# per segment; which field means what is dbt's business (models/staging/channels).
+CHANNEL_DATED = r"([0-9]{8})(?:_[A-Za-z0-9-]+)?"
+
+WEB_ORDERS = FileKind(
+    name="web_orders",
+    raw_table="web_orders",
+    pattern=re.compile(rf"^web/web_orders_{CHANNEL_DATED}\.(?:json|jsonl|ndjson)\Z"),
+    required_columns=("document",),
+    optional_columns=(),
+    dated=True,
+    reader="json",
+    channel="WEB",
+)
+
+EDI_850 = FileKind(
+    name="edi_850",
+    raw_table="edi_segments",
+    pattern=re.compile(rf"^edi/edi_850_{CHANNEL_DATED}\.(?:x12|edi|txt)\Z"),
+    required_columns=(
+        "interchange_number",
+        "segment_id",
+        "segment_text",
+        "elements",
+        "element_separator",
+        "component_separator",
+        "repetition_separator",
+        "segment_terminator",
+    ),
+    optional_columns=(),
+    dated=True,
+    reader="x12",
+    channel="EDI",
+)
+
+API_ORDERS = FileKind(
+    name="api_orders",
+    raw_table="api_orders",
+    pattern=re.compile(rf"^api/api_orders_{CHANNEL_DATED}\.(?:json|xml)\Z"),
+    required_columns=("document", "payload_format", "integration_source"),
+    optional_columns=(),
+    dated=True,
+    reader="api",
+    channel="API",
+)
+
+MANUAL_ORDERS = FileKind(
+    name="manual_orders",
+    raw_table="manual_order_lines",
+    pattern=re.compile(r"^manual/manual_orders_([0-9]{8})\.csv\Z"),
+    required_columns=(
+        "order_id",
+        "operator_id",
+        "business_date",
+        "order_ts",
+        "currency",
+        "line_number",
+        "sku",
+        "quantity",
+        "unit_price",
+        "line_total",
+        "order_total",
+    ),
+    optional_columns=(
+        "customer_id",
+        "discount_amount",
+        "requested_delivery_date",
+        "ship_to_name",
+        "ship_to_address1",
+        "ship_to_city",
+        "ship_to_postal_code",
+        "ship_to_country",
+        "payment_method",
+    ),
+    dated=True,
+    channel="MANUAL",
+)
+
+CHANNEL_KINDS: tuple[FileKind, ...] = (WEB_ORDERS, EDI_850, API_ORDERS, MANUAL_ORDERS)
+
 FILE_KINDS: tuple[FileKind, ...] = (
     POS_ORDERS,
     OMS_ORDERS,
@@ -174,9 +272,11 @@ FILE_KINDS: tuple[FileKind, ...] = (
     CUSTOMERS,
     PRICES,
     STOCK,
+    PARTNERS,
     REVIEW_DECISIONS,
+    *CHANNEL_KINDS,
 )
-REFERENCE_KINDS = frozenset({"stores", "products", "customers", "prices", "stock"})
+REFERENCE_KINDS = frozenset({"stores", "products", "customers", "prices", "stock", "partners"})
 
 # Producers upload under a temporary name and rename when complete.
 PARTIAL_SUFFIXES = (".tmp", ".part", ".filepart")
@@ -219,5 +319,7 @@ def classify(relpath: str) -> Classified:
         None,
         None,
         "name matches no known pattern (pos/pos_orders_YYYYMMDD.csv, oms/oms_orders_YYYYMMDD.csv, "
-        "reference/{stores,products,customers,prices,stock}.csv, review/review_decisions_NAME.csv)",
+        "reference/{stores,products,customers,prices,stock,partners}.csv, review/review_decisions_NAME.csv, "
+        "web/web_orders_YYYYMMDD[_NAME].{json,jsonl,ndjson}, edi/edi_850_YYYYMMDD[_NAME].{x12,edi,txt}, "
+        "api/api_orders_YYYYMMDD[_NAME].{json,xml}, manual/manual_orders_YYYYMMDD.csv)",
     )

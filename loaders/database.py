@@ -45,6 +45,20 @@ HAND_ENTERED_LINEAGE_COLUMNS = """
     _decision_id varchar
 """
 
+# A table a channel reader fills (FileKind.reader other than csv): one row per order document
+# or X12 segment. _source_position says where it sits in the file: a JSON path
+# ($.orders[3]), an XML path (/orders/order[2]) or a segment number (segment 14);
+# _source_line is the line (JSON lines) or the segment number, null inside one document.
+DOCUMENT_LINEAGE_COLUMNS = """
+    _extra_columns varchar,
+    _source_file varchar not null,
+    _source_line bigint,
+    _source_position varchar not null,
+    _file_sha256 varchar not null,
+    _load_id bigint not null,
+    _loaded_at timestamp not null
+"""
+
 MANIFEST_DDL = """
 create table if not exists raw.file_manifest (
     load_id bigint primary key,
@@ -200,10 +214,18 @@ def lock_message(path: Path, exc: duckdb.Error, hint: str | None = None) -> str 
     )
 
 
-def raw_table_ddl(table: str, columns: tuple[str, ...], *, entered_by_hand: bool = False) -> str:
+def raw_table_ddl(
+    table: str, columns: tuple[str, ...], *, entered_by_hand: bool = False, documents: bool = False
+) -> str:
     """DDL of one raw data table: every delivered column as text, then the lineage columns."""
     cols = ",\n".join(f'    "{name}" varchar' for name in columns)
-    lineage = HAND_ENTERED_LINEAGE_COLUMNS if entered_by_hand else LINEAGE_COLUMNS
+    lineage = (
+        HAND_ENTERED_LINEAGE_COLUMNS
+        if entered_by_hand
+        else DOCUMENT_LINEAGE_COLUMNS
+        if documents
+        else LINEAGE_COLUMNS
+    )
     return f"create table if not exists raw.{table} (\n{cols},\n{lineage})"
 
 
@@ -217,7 +239,14 @@ def ensure_raw_layer(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(PROCESSING_LOG_DDL)
     con.execute(NOTIFICATION_LOG_DDL)
     for kind in FILE_KINDS:
-        con.execute(raw_table_ddl(kind.raw_table, kind.known_columns, entered_by_hand=kind.entered_by_hand))
+        con.execute(
+            raw_table_ddl(
+                kind.raw_table,
+                kind.known_columns,
+                entered_by_hand=kind.entered_by_hand,
+                documents=kind.reader != "csv",
+            )
+        )
         # A database made by an earlier version gains the columns added to the interface since.
         for name in kind.known_columns:
             con.execute(f'alter table raw.{kind.raw_table} add column if not exists "{name}" varchar')

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from loaders import csv_load, manifest
+from loaders import channels, csv_load, manifest
 from loaders.contract import REFERENCE_KINDS, Classified, classify
 from loaders.database import ensure_raw_layer, open_database
 from loaders.errors import EngineFailure, FileNotReady, FileRejected, LoaderError, first_line
@@ -305,22 +305,33 @@ class _Attempt:
         }
         try:
             csv_load.check_text(file_digest)
-            header = csv_load.read_header(self.path, kind)
+            header = csv_load.read_header(self.path, kind) if kind.reader == "csv" else None
             con.begin()
-            result = csv_load.land_rows(
-                con,
-                self.path,
-                kind,
-                header,
-                file_digest,
-                source_file=entry.relpath,
-                load_id=load_id,
-                loaded_at=loaded_at,
-                on_step=self.shown.step,
-            )
+            if header is not None:
+                result = csv_load.land_rows(
+                    con,
+                    self.path,
+                    kind,
+                    header,
+                    file_digest,
+                    source_file=entry.relpath,
+                    load_id=load_id,
+                    loaded_at=loaded_at,
+                    on_step=self.shown.step,
+                )
+            else:
+                result = channels.land_document(
+                    con,
+                    self.path,
+                    kind,
+                    source_file=entry.relpath,
+                    load_id=load_id,
+                    loaded_at=loaded_at,
+                    on_step=self.shown.step,
+                )
             csv_load.check_rows(con, kind, load_id)
             seconds = time.perf_counter() - self.started
-            header_cols, extra_cols = csv_load.header_json(header)
+            header_cols, extra_cols = csv_load.header_json(header) if header is not None else (None, None)
             is_correction = prior is not None and prior.current_version is not None
             manifest.record_file(
                 con,
@@ -333,7 +344,7 @@ class _Attempt:
                 load_seconds=seconds,
             )
             detail = f"supersedes version {prior.current_version}" if is_correction and prior else None
-            if header.extras:
+            if header is not None and header.extras:
                 extra_note = f"extra column(s) kept: {', '.join(header.extras)}"
                 detail = f"{detail}; {extra_note}" if detail else extra_note
             manifest.log_event(

@@ -50,6 +50,10 @@ ignored_files as (
             when 'pos' then 'POS'
             when 'oms' then 'OMS'
             when 'reference' then 'REFERENCE'
+            when 'web' then 'WEB'
+            when 'edi' then 'EDI'
+            when 'api' then 'API'
+            when 'manual' then 'MANUAL'
             else 'FILE'
         end as source_system,
         'ignored:' || file_name as record_id,

@@ -26,6 +26,10 @@ ranked as (
             when 'pos_orders' then 'POS'
             when 'oms_orders' then 'OMS'
             when 'review_decisions' then 'REVIEW'
+            when 'web_orders' then 'WEB'
+            when 'edi_850' then 'EDI'
+            when 'api_orders' then 'API'
+            when 'manual_orders' then 'MANUAL'
             else 'REFERENCE'
         end as source_system,
         row_number() over (
