@@ -1,0 +1,32 @@
+{#- The channel order lines (docs/channels.md): the columns every stg_<channel>__order_lines
+    model gives, in order, with their types. -#}
+
+{% macro channel_line_columns() %}
+    {{ return([
+        ('record_id', 'varchar'), ('channel', 'varchar'), ('load_id', 'bigint'), ('source_file', 'varchar'),
+        ('source_line', 'bigint'), ('source_position', 'varchar'), ('order_position', 'varchar'),
+        ('file_business_date', 'date'), ('order_id', 'varchar'), ('order_key', 'varchar'),
+        ('customer_id', 'varchar'), ('partner_id', 'varchar'), ('operator_id', 'varchar'),
+        ('ordered_at_text', 'varchar'), ('ordered_at', 'timestamp'), ('currency', 'varchar'),
+        ('line_number_text', 'varchar'), ('line_number', 'integer'), ('sku', 'varchar'),
+        ('quantity_text', 'varchar'), ('quantity', 'integer'),
+        ('unit_price_text', 'varchar'), ('unit_price', 'decimal(18, 2)'),
+        ('discount_amount_text', 'varchar'), ('discount_amount', 'decimal(18, 2)'),
+        ('line_total_text', 'varchar'), ('line_total', 'decimal(18, 2)'),
+        ('order_total_text', 'varchar'), ('order_total', 'decimal(18, 2)'),
+        ('order_charges', 'decimal(18, 2)'),
+        ('requested_delivery_date_text', 'varchar'), ('requested_delivery_date', 'date'),
+        ('ship_to_name', 'varchar'), ('ship_to_address1', 'varchar'), ('ship_to_city', 'varchar'),
+        ('ship_to_postal_code', 'varchar'), ('ship_to_country', 'varchar'), ('payment_method', 'varchar'),
+    ]) }}
+{% endmacro %}
+
+{% macro channel_lines_select(relation) %}
+    {#- The channel order lines of a staging model's final CTE, in the shared column order and
+        types: the one place the shape is stated, so that a channel cannot drift from it. -#}
+    select
+    {%- for name, type in channel_line_columns() %}
+        cast({{ name }} as {{ type }}) as {{ name }}{{ ',' if not loop.last }}
+    {%- endfor %}
+    from {{ relation }}
+{% endmacro %}
