@@ -143,6 +143,25 @@ having count(*) filter (where recon_status = 'missing_in_oms') > 0
 order by missing_orders desc, store_id
 """
 
+CHANNELS_SQL = """
+select
+    summary.channel,
+    sum(summary.orders) as orders,
+    sum(summary.matched_orders) as matched_orders,
+    sum(summary.missing_orders) as missing_orders,
+    sum(summary.late_matches) as late_matches,
+    sum(summary.amount_mismatches) as amount_mismatches,
+    sum(summary.orders_with_validation_errors) as orders_with_validation_errors,
+    sum(summary.missing_order_value) as missing_value,
+    max(metrics.order_error_rate) as worst_error_rate
+from marts.rpt_channel_summary as summary
+left join marts.rpt_source_metrics as metrics
+    on summary.channel = metrics.source_system and summary.business_date = metrics.business_date
+where summary.business_date between $start and $end
+group by summary.channel
+order by case summary.channel when 'POS' then 0 else 1 end, summary.channel
+"""
+
 MISSING_VALUE_SQL = """
 select coalesce(currency, '?') as currency, sum(pos_order_total) as value
 from marts.fct_order_reconciliation
@@ -301,6 +320,7 @@ class ReportData:
     escalations: list[dict[str, object]] = field(default_factory=list)
     notifications: list[dict[str, object]] = field(default_factory=list)
     notifications_due: int = 0
+    channels: list[dict[str, object]] = field(default_factory=list)
 
     @property
     def match_rate(self) -> float | None:
@@ -340,6 +360,10 @@ class ReportResult:
             "review_items_past_target": sum(int(row["open_items"]) for row in data.review_ages if row["past_target"]),
             "escalations": len(data.escalations),
             "notifications_due": data.notifications_due,
+            "channels": {
+                row["channel"]: {"orders": int(row["orders"]), "missing_orders": int(row["missing_orders"])}
+                for row in data.channels
+            },
             "seconds": round(self.seconds, 2),
         }
 
@@ -448,6 +472,7 @@ def collect(con: duckdb.DuckDBPyConnection, db_path: Path, period: Period, as_of
         escalations=rows(con, ESCALATIONS_SQL, {}),
         notifications=rows(con, NOTIFICATIONS_SQL, {}),
         notifications_due=int(con.execute(NOTIFICATIONS_DUE_SQL).fetchone()[0]),
+        channels=rows(con, CHANNELS_SQL, params),
     )
 
 
@@ -661,6 +686,7 @@ def render_html(data: ReportData, csv_path: Path, generated_at: datetime) -> str
         total_value=sum((row["missing_order_value"] or Decimal(0)) for row in data.summary),
         top_rules=TOP_RULES,
         review_sla_hours=REVIEW_SLA_HOURS,
+        error_rate_threshold=float(project_var("alert_error_rate") or 0.05),
         csv_name=csv_path.name,
         csv_path=csv_path,
         generated_at=generated_at,

@@ -47,6 +47,14 @@ group by recipient
 order by recipient
 """
 
+# Every channel's orders over all dates (marts.rpt_channel_summary).
+CHANNELS_SQL = """
+select channel, sum(orders), sum(matched_orders), sum(missing_orders), sum(orders_with_validation_errors)
+from marts.rpt_channel_summary
+group by channel
+order by case channel when 'POS' then 0 else 1 end, channel
+"""
+
 HEADERS = (
     "date",
     "orders",
@@ -81,6 +89,7 @@ def render(db_path: Path) -> str:
         ).fetchall()
         review = con.execute(REVIEW_SQL).fetchone()
         sent = con.execute(SENT_SQL).fetchall()
+        channels = con.execute(CHANNELS_SQL).fetchall()
     except duckdb.CatalogException as exc:
         raise ConfigError(f"{db_path} has no marts yet: run `dbt build` first ({first_line(exc)})") from exc
     finally:
@@ -101,6 +110,14 @@ def render(db_path: Path) -> str:
         *lines,
         "",
     ]
+    if len(channels) > 1:
+        out.append(
+            "By channel (orders, missing, invalid): "
+            + "; ".join(
+                f"{name} {orders}, {missing} missing, {invalid} invalid"
+                for name, orders, _, missing, invalid in channels
+            )
+        )
     out.append(
         f"Review queue: {review[0]} open ({review[1]} past the review target), {review[2]} decided"
         " (python -m recon_tools.review list)"
@@ -125,6 +142,7 @@ def render(db_path: Path) -> str:
         f"Database: {db_path}",
         "Where to look next:",
         "  missing orders      select * from marts.fct_order_reconciliation where recon_status = 'missing_in_oms'",
+        "  every channel       select * from marts.fct_channel_order_reconciliation",
         "  OMS-only orders     select * from marts.fct_oms_unmatched_orders",
         "  bad rows            select * from marts.fct_validation_errors",
         "  rules and status    select * from marts.rpt_validation_rules",
