@@ -30,3 +30,12 @@
     {%- endfor %}
     from {{ relation }}
 {% endmacro %}
+
+{% macro no_channel_lines() %}
+    {#- No lines, in the shared shape: a channel whose reader is not part of this build. -#}
+    select
+    {%- for name, type in channel_line_columns() %}
+        cast(null as {{ type }}) as {{ name }}{{ ',' if not loop.last }}
+    {%- endfor %}
+    where false
+{% endmacro %}

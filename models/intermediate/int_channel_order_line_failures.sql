@@ -62,6 +62,16 @@ order_facts as (
     group by load_id, channel, order_key
 ),
 
+order_deliveries as (
+    select distinct
+        channel,
+        order_key,
+        load_id,
+        file_business_date
+    from lines
+    where order_key is not null
+),
+
 -- The earliest file holding an order is the order; a later file's copy is a duplicate.
 order_files as (
     select
@@ -69,7 +79,7 @@ order_files as (
         order_key,
         load_id,
         rank() over (partition by channel, order_key order by file_business_date, load_id) as file_rank
-    from (select distinct channel, order_key, load_id, file_business_date from lines where order_key is not null)
+    from order_deliveries
 ),
 
 line_number_use as (
@@ -85,16 +95,23 @@ line_number_use as (
     having count(*) > 1
 ),
 
+customer_orders as (
+    select distinct
+        customer_id,
+        file_business_date,
+        channel,
+        order_key,
+        order_total
+    from lines
+    where customer_id is not null and order_key is not null
+),
+
 customer_day_value as (
     select
         customer_id,
         file_business_date,
         sum(order_total) as open_order_value
-    from (
-        select distinct customer_id, file_business_date, channel, order_key, order_total
-        from lines
-        where customer_id is not null and order_key is not null
-    )
+    from customer_orders
     group by customer_id, file_business_date
 ),
 
@@ -284,6 +301,17 @@ unnested as (
     from order_checks
 ),
 
+flattened as (
+    select
+        unnested.record_id,
+        unnested.is_order_finding,
+        failure.rule_id,
+        failure.field_name,
+        failure.failed_value,
+        failure.message
+    from unnested
+),
+
 final as (
     select
         lines.channel as source_system,
@@ -294,14 +322,14 @@ final as (
         lines.file_business_date as business_date,
         lines.order_id,
         lines.order_key,
-        unnested.failure.rule_id,
-        unnested.failure.field_name,
-        unnested.failure.failed_value,
-        unnested.failure.message,
-        case when unnested.is_order_finding then lines.order_position else lines.source_position end
+        flattened.rule_id,
+        flattened.field_name,
+        flattened.failed_value,
+        flattened.message,
+        case when flattened.is_order_finding then lines.order_position else lines.source_position end
             as source_position
-    from unnested
-    inner join lines on unnested.record_id = lines.record_id
+    from flattened
+    inner join lines on flattened.record_id = lines.record_id
 )
 
 select * from final
