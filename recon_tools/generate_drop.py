@@ -10,7 +10,22 @@ Injected, per order (by a hash of the seed, date and order number):
   3.0 % missing from the OMS           2.0 % late (in the next day's OMS file)
   1.0 % duplicated in the OMS          1.0 % OMS total off by 1.00
   1.0 % a malformed POS line           1.0 % OMS key in lower case with spaces
-and in each OMS file about 10 % WEB orders and 0.5 % POS claims no POS file has.
+and in each OMS file 0.5 % POS claims no POS file has.
+
+Beside each date's POS file it writes the order channels of docs/channels.md, N orders a day
+each (command line defaults: the demo's daily mix at 300 POS orders, 30 web, 15 EDI, 5 API,
+2 manual; the generate() function writes none unless asked):
+  web/web_orders_YYYYMMDD.json          one Shopify-shaped document {"orders": [...]}, or
+  web/web_orders_YYYYMMDD.jsonl         JSON lines, above 10,000 orders a day (--web-format)
+  edi/edi_850_YYYYMMDD_HH.x12           X12 850, hourly batches (08, 13, 18): an interchange per
+                                        partner, 004010 '*' or 005010 '|' delimiters
+  api/api_orders_YYYYMMDD_SOURCE.json   partner payloads: marketplace-a and partner-hub (JSON),
+  api/api_orders_YYYYMMDD_SOURCE.xml    wholesale-b (XML)
+  manual/manual_orders_YYYYMMDD.csv     manual entries with their operator
+  reference/partners.csv                the EDI trading partners (one inactive)
+Each channel order is in its date's OMS file (source_system WEB/EDI/API/MANUAL), but 3.0 %
+missing; 1.0 % there with a total off by 1.00. --no-channels writes the drop as before the
+channels (with the OMS file's placeholder rows of about 10 % WEB/EDI/API/MANUAL orders).
 """
 
 from __future__ import annotations
