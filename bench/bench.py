@@ -2,6 +2,7 @@
 
     python bench/bench.py [--orders 200000] [--days 1] [--memory-limit 4GB] [--keep DIR]
                           [--skip-peers] [--incremental-days K] [--rounds N]
+                          [--web-orders 100000] [--edi-orders 20000] [--api-orders 5] [--manual-orders 2]
 
 Generates a contract-conforming drop (``recon_tools.generate_drop``), then runs on the same
 files, one process per phase, each on a new database:
@@ -14,7 +15,11 @@ files, one process per phase, each on a new database:
   datacompy  ``datacompy.PandasCompare`` of POS orders against OMS POS-channel rows
   pandas     a plain pandas merge script
 
-and prints for each phase its seconds, input rows per second, peak RSS and the number of
+Each business date of the drop also holds the order channels' files (docs/channels.md), which
+the project ingests and builds (the floor and the peers answer the POS question only); the
+results keep their files, orders and raw rows per channel (``input.channels``).
+
+It prints for each phase its seconds, input rows per second, peak RSS and the number of
 missing orders it found, checked against the project's ``marts.fct_order_reconciliation``.
 ``--rounds N`` runs the phases N times in turns, on new databases, and reports each phase's
 median round, so that one slow moment of the machine does not decide a ratio.
@@ -49,6 +54,9 @@ from loaders.database import memory_limit_problem  # noqa: E402
 DEFAULT_PROJECT = BENCH_DIR.parent
 RESULTS_DIR = BENCH_DIR / "results"
 README = BENCH_DIR / "README.md"
+# Channel orders per business date of the benched drop: web and EDI at volume, API and manual at
+# the generator's demo defaults.
+CHANNEL_ORDERS = {"web": 100_000, "edi": 20_000, "api": 5, "manual": 2}
 
 
 def measure(args: argparse.Namespace) -> int:
@@ -56,6 +64,7 @@ def measure(args: argparse.Namespace) -> int:
     bench = Bench(args)
     try:
         document = bench.first_load()
+        print(channels_line(document))
         print(bench_report.phase_table(document))
         if document.get("rounds"):
             print(bench_report.rounds_text(document))
@@ -69,6 +78,17 @@ def measure(args: argparse.Namespace) -> int:
         return 1 if document["failures"] else 0
     finally:
         bench.close()
+
+
+def channels_line(document: dict) -> str:
+    """The channel files of the first load, from the results document."""
+    channels = document.get("input", {}).get("channels") or {}
+    parts = [
+        f"{name} {c['orders']:,} orders ({c['rows']:,} raw rows, {c['files']} file{'s' if c['files'] != 1 else ''})"
+        for name, c in channels.items()
+        if c["files"]
+    ]
+    return "channels: " + ("; ".join(parts) if parts else "none")
 
 
 def report(argv: list[str]) -> int:
@@ -144,6 +164,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--orders", type=int, default=200_000, help="POS orders per day (default 200000)")
     parser.add_argument("--days", type=int, default=1, help="business dates in the first load (default 1)")
     parser.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
+    for name, default in CHANNEL_ORDERS.items():
+        parser.add_argument(
+            f"--{name}-orders",
+            type=int,
+            default=default,
+            metavar="N",
+            help=f"{name.upper()} channel orders per day (default {default}; 0 for none)",
+        )
     parser.add_argument(
         "--memory-limit",
         help="RECON_DUCKDB_MEMORY_LIMIT for the project (and the floor), e.g. 4GB; spills go to the work dir",
@@ -181,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.orders < 1 or args.days < 1 or args.incremental_days < 0 or args.rounds < 1:
         parser.error("--orders, --days and --rounds must be >= 1, --incremental-days >= 0")
+    if min(getattr(args, f"{name}_orders") for name in CHANNEL_ORDERS) < 0:
+        parser.error("--web-orders, --edi-orders, --api-orders and --manual-orders must be >= 0")
     # Checked now, not after minutes of generating the drop; the loader checks it the same way.
     if args.memory_limit and (problem := memory_limit_problem(args.memory_limit)):
         parser.error(f"--memory-limit {args.memory_limit!r} is not a size DuckDB takes ({problem}); use e.g. 4GB")

@@ -120,10 +120,44 @@ def count_data_rows(paths: list[Path]) -> int:
     return total
 
 
+CHANNEL_FOLDERS = {"web": "WEB", "edi": "EDI", "api": "API", "manual": "MANUAL"}
+
+
 def day_files(drop: Path, day: int) -> list[Path]:
-    """The POS and OMS files of the ``day``-th business date (0-based) of a generated drop."""
+    """The POS and OMS files of the ``day``-th business date (0-based) of a generated drop, then its channel files."""
     stamp = (datetime.fromisoformat(START_DATE) + timedelta(days=day)).strftime("%Y%m%d")
-    return [drop / "pos" / f"pos_orders_{stamp}.csv", drop / "oms" / f"oms_orders_{stamp}.csv"]
+    channels = sorted(path for folder in CHANNEL_FOLDERS for path in (drop / folder).glob(f"*_{stamp}[._]*"))
+    return [drop / "pos" / f"pos_orders_{stamp}.csv", drop / "oms" / f"oms_orders_{stamp}.csv", *channels]
+
+
+def channel_counts(paths: list[Path]) -> dict[str, dict[str, int]]:
+    """Per channel, of the generated channel files among ``paths``: files, orders, and the raw rows the
+    loader lands (web and API: one per order; EDI: one per segment; manual: one per line)."""
+    counts = {channel: {"files": 0, "orders": 0, "rows": 0} for channel in CHANNEL_FOLDERS.values()}
+    for path in paths:
+        channel = CHANNEL_FOLDERS.get(path.parent.name)
+        if channel is None:
+            continue
+        text = path.read_text()
+        if path.suffix == ".jsonl":
+            orders = rows = sum(1 for line in text.splitlines() if line.strip())
+        elif path.suffix == ".json":
+            orders = rows = len(json.loads(text)["orders"])
+        elif path.suffix == ".xml":
+            orders = rows = text.count("<order>")
+        elif path.suffix == ".x12":
+            # the generator ends every segment with the first ISA's terminator (its 106th character), but
+            # separates elements by partner
+            segments = [segment.strip() for segment in text.split(text[105]) if segment.strip()]
+            orders = sum(segment[:2] == "ST" and not segment[2:3].isalnum() for segment in segments)
+            rows = len(segments)
+        else:  # the manual CSV: a header, one line per order line
+            lines = text.splitlines()[1:]
+            orders, rows = len({line.split(",", 1)[0] for line in lines}), len(lines)
+        counts[channel]["files"] += 1
+        counts[channel]["orders"] += orders
+        counts[channel]["rows"] += rows
+    return counts
 
 
 def place(files: list[Path], drop: Path, incoming: Path) -> list[Path]:
@@ -357,7 +391,8 @@ class Bench:
         self.temp.mkdir(parents=True)
 
     def generate(self, total_days: int) -> None:
-        params = {"orders": self.args.orders, "days": total_days, "seed": self.args.seed}
+        channels = {name: getattr(self.args, f"{name}_orders") for name in ("web", "edi", "api", "manual")}
+        params = {"orders": self.args.orders, "days": total_days, "seed": self.args.seed, **channels}
         marker = self.work / "drop-params.json"
         if self.drop.exists() and marker.exists() and json.loads(marker.read_text()) == params:
             print(f"reusing the drop in {self.drop} ({params})")
@@ -368,6 +403,8 @@ class Bench:
         print(f"generating {self.args.orders:,} orders/day x {total_days} day(s) into {self.drop} ...", flush=True)
         command = [self.python, "-m", "recon_tools.generate_drop", "--out", str(self.drop)]
         command += ["--days", str(total_days), "--orders", str(self.args.orders), "--seed", str(self.args.seed)]
+        for name, count in channels.items():
+            command += [f"--{name}-orders", str(count)]
         phase = run_measured(
             "generate", [*command, "--no-extras"], cwd=self.project, env=self.env(), log=self.logs / "generate.log"
         )
@@ -508,7 +545,14 @@ class Bench:
         oms_rows = count_data_rows([p for p in data_files if p.parts[-2] == "oms"])
         rows = pos_rows + oms_rows
         size = sum(p.stat().st_size for p in data_files)
-        self.info["input"] = {"pos_rows": pos_rows, "oms_rows": oms_rows, "rows": rows, "bytes": size}
+        # rows (and rows/s) stay the POS and OMS rows, the floor's input; the channels' are counted apart
+        self.info["input"] = {
+            "pos_rows": pos_rows,
+            "oms_rows": oms_rows,
+            "rows": rows,
+            "bytes": size,
+            "channels": channel_counts(self.placed),
+        }
         print(bench_report.input_line({"input": self.info["input"], "args": vars(args)}))
         print(
             f"project: {self.project}; DuckDB memory limit: {args.memory_limit or 'default (80% of RAM)'}; "

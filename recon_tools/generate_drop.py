@@ -10,7 +10,22 @@ Injected, per order (by a hash of the seed, date and order number):
   3.0 % missing from the OMS           2.0 % late (in the next day's OMS file)
   1.0 % duplicated in the OMS          1.0 % OMS total off by 1.00
   1.0 % a malformed POS line           1.0 % OMS key in lower case with spaces
-and in each OMS file about 10 % WEB orders and 0.5 % POS claims no POS file has.
+and in each OMS file 0.5 % POS claims no POS file has.
+
+Beside each date's POS file it writes the order channels of docs/channels.md, N orders a day
+each (command line defaults: the demo's daily mix at 300 POS orders, 30 web, 15 EDI, 5 API,
+2 manual; the generate() function writes none unless asked):
+  web/web_orders_YYYYMMDD.json          one Shopify-shaped document {"orders": [...]}, or
+  web/web_orders_YYYYMMDD.jsonl         JSON lines, above 10,000 orders a day (--web-format)
+  edi/edi_850_YYYYMMDD_HH.x12           X12 850, hourly batches (08, 13, 18): an interchange per
+                                        partner, 004010 '*' or 005010 '|' delimiters
+  api/api_orders_YYYYMMDD_SOURCE.json   partner payloads: marketplace-a and partner-hub (JSON),
+  api/api_orders_YYYYMMDD_SOURCE.xml    wholesale-b (XML)
+  manual/manual_orders_YYYYMMDD.csv     manual entries with their operator
+  reference/partners.csv                the EDI trading partners (one inactive)
+Each channel order is in its date's OMS file (source_system WEB/EDI/API/MANUAL), but 3.0 %
+missing; 1.0 % there with a total off by 1.00. --no-channels writes the drop as before the
+channels (with the OMS file's placeholder rows of about 10 % WEB/EDI/API/MANUAL orders).
 """
 
 from __future__ import annotations
@@ -192,11 +207,34 @@ copy (
             strftime($start::date + d::integer + interval 12 hour, '%Y-%m-%dT%H:%M:%S') as created_at,
             $start::date + d::integer + interval 12 hour as sort_at
         from range($days) as days (d), range(greatest($orders // 10, 1)) as extra (k)
+        -- with the channels' own files (gen_channel_orders not empty), their real orders instead
+        where k % 20 = 0 or not $channels
+    ),
+    channel_orders as (
+        -- each channel order of the day, but a missing share (as the POS's), and none the platform
+        -- would have refused (the incident's bad records); a share with another total
+        select
+            day_index as oms_day,
+            'OMS-' || channel || '-' || printf('%09d', order_no) as oms_order_id,
+            channel as source_system,
+            order_id as source_order_id,
+            null as store_id,
+            customer_id,
+            ['CREATED', 'RELEASED', 'SHIPPED', 'CANCELLED'][status_no + 1] as order_status,
+            cast(delivered_total + case when anomaly between 60 and 69 then 1.00 else 0 end as varchar)
+                as order_total,
+            currency,
+            strftime(ordered_at + interval 2 second, '%Y-%m-%dT%H:%M:%S') as created_at,
+            ordered_at as sort_at
+        from gen_channel_orders
+        where day_index = $day and not anomaly between 0 and 29 and not is_withheld
     ),
     combined as (
         select * from pos_channel
         union all
         select * from other_channels
+        union all
+        select * from channel_orders
     )
     select
         oms_order_id, source_system, source_order_id, store_id, customer_id, order_status,
@@ -228,6 +266,472 @@ copy (
 """
 
 
+# --- Order channels (docs/channels.md) -------------------------------------------------------
+#
+# Per business date, beside the POS file: web orders (JSON), EDI 850 purchase orders in hourly
+# batches (X12), partner API payloads (JSON and XML) and manual entries (CSV), with their rows in
+# the OMS file of the date. The orders are generated once for every date (gen_channel_orders,
+# gen_channel_lines) and each file is rendered by DuckDB: COPY ... (FORMAT JSON) for the JSON,
+# string_agg for the X12 and the XML, COPY for the CSV; no Python loop runs over orders.
+
+# The demo's daily mix (about 300 web, 150 EDI, 50 API and 20 manual orders for 3,000 POS
+# orders) at the generator's default 300 POS orders a day.
+CHANNEL_DEFAULTS = {"web": 30, "edi": 15, "api": 5, "manual": 2}
+# Up to this many web orders a day go in one document {"orders": [...]} (.json); more in JSON
+# lines (.jsonl), which a reader streams.
+WEB_DOCUMENT_MAX = 10_000
+EDI_BATCH_HOURS = (8, 13, 18)
+RECEIVER_ID = "RECONPLATFORM"
+
+# partner_id, name, ISA qualifier, ISA id, GS id, active, customer, then how it writes X12:
+# version, element separator, component separator, repetition separator (005010), segment
+# terminator (as written: a line break after it is common and allowed).
+PARTNERS = [
+    ("ACME", "Acme Retail Group", "ZZ", "ACMERETAIL", "ACMERETAIL", True, "C90001", "004010", "*", ":", "", "~\n"),
+    ("BOLT", "Bolt Hardware Supply", "01", "123456789", "BOLTHW", True, "C90002", "005010", "|", ">", "^", "~"),
+    ("CRST", "Crestline Stores", "12", "5551234567", "CRESTLINE", True, "C90003", "004010", "*", ">", "", "~"),
+    ("DUNE", "Dune Outfitters", "ZZ", "DUNEOUTFIT", "DUNEOUTFIT", False, "C90004", "005010", "*", ":", "^", "~"),
+]
+ACTIVE_PARTNERS = [p for p in PARTNERS if p[5]]
+
+# The API integrations: the source (in the file name and the payload), its order reference
+# prefix and the format it delivers.
+API_SOURCES = [("marketplace-a", "MA", "json"), ("partner-hub", "PH", "json"), ("wholesale-b", "WB", "xml")]
+OPERATORS = ["OP001", "OP002", "OP003", "OP004", "OP005"]
+
+# Ship-to countries: currency, web tax rate, cities with the start of their postal codes.
+COUNTRIES = {
+    "US": ("USD", "0.08", [("New York", "100"), ("Chicago", "606"), ("Springfield", "627")]),
+    "CA": ("CAD", "0.13", [("Toronto", "M5V"), ("Montreal", "H2X"), ("Vancouver", "V6B")]),
+    "GB": ("GBP", "0.20", [("London", "SW1A"), ("Manchester", "M1"), ("Leeds", "LS1")]),
+    "DE": ("EUR", "0.19", [("Berlin", "10"), ("Hamburg", "20"), ("Munich", "80")]),
+    "FR": ("EUR", "0.20", [("Paris", "750"), ("Lyon", "690"), ("Marseille", "130")]),
+    "NL": ("EUR", "0.21", [("Amsterdam", "10"), ("Rotterdam", "30"), ("Utrecht", "35")]),
+}
+# The rest of a postal code after the city's prefix, by country (h1..h3: hashes of the order).
+POSTAL_SUFFIX = {
+    "US": "printf('%02d', h1 % 100)",
+    "CA": "' ' || cast(h1 % 10 as varchar) || substr('ABCEGHJKLMNPRSTVWXYZ', cast(h2 % 20 as integer) + 1, 1) "
+    "|| cast(h3 % 10 as varchar)",
+    "GB": "' ' || cast(h1 % 10 as varchar) || substr('ABDEFGHJLNPQRSTUWXYZ', cast(h2 % 20 as integer) + 1, 1) "
+    "|| substr('ABDEFGHJLNPQRSTUWXYZ', cast(h3 % 20 as integer) + 1, 1)",
+    "DE": "printf('%03d', h1 % 1000)",
+    "FR": "printf('%02d', h1 % 20 + 1)",
+    "NL": "printf('%02d', h1 % 100) || ' ' || substr('ABCEGHJKLMNPRTVWXZ', cast(h2 % 18 as integer) + 1, 1) "
+    "|| substr('ABCEGHJKLMNPRTVWXZ', cast(h3 % 18 as integer) + 1, 1)",
+}
+STREETS = {
+    "US": ["Main St", "Oak Avenue", "Lake Shore Dr"],
+    "CA": ["King St W", "Rue Sherbrooke", "Granville St"],
+    "GB": ["High Street", "Station Road", "Church Lane"],
+    "DE": ["Hauptstrasse", "Bahnhofstrasse", "Gartenweg"],
+    "FR": ["Rue de la Paix", "Avenue Foch", "Rue Victor Hugo"],
+    "NL": ["Keizersgracht", "Kerkstraat", "Stationsweg"],
+}
+FIRST_NAMES = ["Ada", "Grace", "Alan", "Linus", "Margaret", "Tim", "Barbara", "Edsger", "Katherine", "Dennis"]
+LAST_NAMES = ["Lovelace", "Hopper", "Turing", "Torvalds", "Hamilton", "Berners-Lee", "Liskov", "Dijkstra", "Ritchie"]
+
+
+def _sql_list(values: list[str]) -> str:
+    return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
+
+
+def _by_country(expressions: dict[str, str]) -> str:
+    return "case country " + " ".join(f"when '{c}' then {e}" for c, e in expressions.items()) + " end"
+
+
+def _channel_orders_sql() -> str:
+    city_no = "cast(h_city % 3 as integer) + 1"
+    partners = _sql_list([p[0] for p in ACTIVE_PARTNERS])
+    return f"""
+create or replace temp table gen_channel_orders as
+with spec (channel, per_day, max_lines) as (
+    values ('WEB', $web, 4), ('EDI', $edi, 6), ('API', $api, 3), ('MANUAL', $manual, 3)
+),
+base as (
+    select
+        s.channel,
+        d as day_index,
+        k,
+        s.max_lines,
+        (d + $offset) * s.per_day + k + 1 as order_no,
+        $start::date + d::integer as business_date,
+        -- EDI: hourly batches in order of k
+        least(k * {len(EDI_BATCH_HOURS)} // s.per_day, {len(EDI_BATCH_HOURS) - 1}) as batch_no,
+        cast(hash($seed, s.channel, d, k, 'country') % 10 as integer) as h_country,
+        hash($seed, s.channel, d, k, 'city') as h_city,
+        hash($seed, s.channel, d, k, 'pc1') as h1,
+        hash($seed, s.channel, d, k, 'pc2') as h2,
+        hash($seed, s.channel, d, k, 'pc3') as h3,
+        hash($seed, s.channel, d, k, 'name') as h_name,
+        hash($seed, s.channel, d, k, 'time') as h_time,
+        hash($seed, s.channel, d, k, 'misc') as h_misc,
+        cast(hash($seed, s.channel, d, k, 'lines') % s.max_lines + 1 as integer) as line_count,
+        cast(hash($seed, s.channel, d, k, 'anomaly') % 1000 as integer) as anomaly,
+        cast(hash($seed, s.channel, d, k, 'status') % 4 as integer) as status_no,
+        -- the incident's bad records (--incident): the first order of each channel on the last day
+        $incident and d = $days - 1 and k = 0 as is_bad
+    from spec as s, range($days) as days (d), range(s.per_day) as orders (k)
+),
+placed as (
+    select
+        *,
+        ['US', 'US', 'US', 'US', 'CA', 'CA', 'GB', 'DE', 'FR', 'NL'][h_country + 1] as country,
+        case when channel = 'EDI' then {partners}[cast(h_misc % {len(ACTIVE_PARTNERS)} as integer) + 1] end
+            as partner_id,
+        cast(k % {len(API_SOURCES)} as integer) + 1 as source_no
+    from base
+)
+select
+    placed.* exclude (h_country, h1, h2, h3),
+    {_by_country({c: _sql_list([city for city, _ in v[2]]) for c, v in COUNTRIES.items()})}[{city_no}] as city,
+    {_by_country({c: _sql_list([prefix for _, prefix in v[2]]) for c, v in COUNTRIES.items()})}[{city_no}]
+        || {_by_country(POSTAL_SUFFIX)} as postal_code,
+    {_by_country({c: f"'{v[0]}'" for c, v in COUNTRIES.items()})} as currency,
+    {_by_country({c: f"{v[1]}" for c, v in COUNTRIES.items()})} as tax_rate,
+    {_sql_list(FIRST_NAMES)}[cast(h_name % {len(FIRST_NAMES)} as integer) + 1] || ' '
+        || {_sql_list(LAST_NAMES)}[cast(h_name // 16 % {len(LAST_NAMES)} as integer) + 1] as ship_to_name,
+    cast(h_name // 256 % 400 + 1 as varchar) || ' '
+        || {_by_country({c: _sql_list(v) for c, v in STREETS.items()})}[cast(h_name // 65536 % 3 as integer) + 1]
+        as ship_to_address1,
+    case channel
+        when 'EDI' then
+            business_date
+            + to_seconds(cast({list(EDI_BATCH_HOURS)}[batch_no + 1] * 3600 - 60 - h_time % 3600 as bigint))
+        else business_date + to_seconds(cast(6 * 3600 + h_time % (16 * 3600) as bigint))
+    end as ordered_at,
+    business_date + cast(2 + h_misc // 8 % 6 as integer) as requested_delivery_date,
+    case channel
+        when 'WEB' then
+            ['shopify_payments', 'shopify_payments', 'paypal', 'gift_card'][cast(h_misc // 8 % 4 as integer) + 1]
+        when 'API' then ['card', 'invoice', 'paypal'][cast(h_misc // 8 % 3 as integer) + 1]
+        when 'MANUAL' then ['card', 'cash', 'invoice'][cast(h_misc // 8 % 3 as integer) + 1]
+        else 'invoice'
+    end as payment_method,
+    case when channel = 'MANUAL' and not is_bad
+        then {_sql_list(OPERATORS)}[cast(h_misc // 64 % {len(OPERATORS)} as integer) + 1] end as operator_id,
+    {_sql_list([s for s, _, _ in API_SOURCES])}[source_no] as api_source,
+    {_sql_list([f for _, _, f in API_SOURCES])}[source_no] as api_format,
+    'PO' || printf('%08d', order_no) as po_number,
+    case channel
+        when 'WEB' then cast(5000000000 + order_no as varchar)
+        when 'EDI' then partner_id || '-PO' || printf('%08d', order_no)
+        when 'API' then {_sql_list([p for _, p, _ in API_SOURCES])}[source_no] || '-' || printf('%07d', order_no)
+        else 'M-' || printf('%07d', order_no)
+    end as order_id,
+    'C' || printf('%05d', h_city // 16 % 50000) as shopper_id
+from placed
+"""  # noqa: S608 - built from this module's constants
+
+
+CHANNEL_LINES_SQL = """
+create or replace temp table gen_channel_lines as
+with lines as (
+    select
+        o.channel,
+        o.day_index,
+        o.k,
+        l as line_number,
+        'SKU-' || cast(100 + hash($seed, o.channel, o.day_index, o.k, l, 'sku') % 40 as varchar) as sku,
+        case when o.channel = 'EDI' then cast(hash($seed, o.channel, o.day_index, o.k, l, 'qty') % 8 + 1 as integer) * 6
+            else cast(hash($seed, o.channel, o.day_index, o.k, l, 'qty') % 5 + 1 as integer) end as quantity,
+        hash($seed, o.channel, o.day_index, o.k, l, 'disc') % 5 = 0 as discounted
+    from gen_channel_orders as o, range(1, 7) as line_numbers (l)
+    where l <= o.line_count
+)
+select
+    channel, day_index, k, line_number, sku, quantity,
+    cast((100 + hash(sku, 'price') % 4900) / 100.0 as decimal(18, 2)) as unit_price,
+    cast(case when not discounted or channel = 'EDI' then 0 when channel = 'WEB' then 1.00 else 0.50 end
+        as decimal(18, 2)) as discount_amount,
+    cast(quantity * unit_price - discount_amount as decimal(18, 2)) as line_total
+from lines
+"""
+
+# Totals, the customer (an EDI order's is its partner's) and whether the order reaches the OMS.
+CHANNEL_TOTALS_SQL = """
+create or replace temp table gen_channel_orders as
+with sums as (
+    select channel, day_index, k, sum(line_total) as subtotal
+    from gen_channel_lines
+    group by all
+),
+totalled as (
+    select
+        o.*,
+        s.subtotal,
+        cast(case when o.channel = 'WEB' then round(s.subtotal * o.tax_rate, 2) else 0 end as decimal(18, 2)) as tax,
+        cast(case when o.channel = 'WEB' and s.subtotal < 75 then 5.95 else 0 end as decimal(18, 2)) as shipping
+    from gen_channel_orders as o
+    inner join sums as s using (channel, day_index, k)
+)
+select
+    t.*,
+    cast(t.subtotal + t.tax + t.shipping as decimal(18, 2)) as order_total,
+    -- as delivered: the incident's web order does not add up
+    cast(t.subtotal + t.tax + t.shipping + case when t.is_bad and t.channel = 'WEB' then 1.00 else 0 end
+        as decimal(18, 2)) as delivered_total,
+    case when t.channel = 'EDI' then p.customer_id else t.shopper_id end as customer_id,
+    -- a bad record is not handed to the OMS; nor is any order of an EDI functional group with an error
+    bool_or(t.is_bad) over (
+        partition by t.channel, t.day_index, case when t.channel = 'EDI' then t.batch_no end,
+            case when t.channel = 'EDI' then t.partner_id end,
+            case when t.channel = 'EDI' then null else t.k end
+    ) as is_withheld
+from totalled as t
+left join gen_partners as p on t.channel = 'EDI' and p.partner_id = t.partner_id
+"""
+
+WEB_FILE_SQL = """
+copy (
+    with items as (
+        select
+            k,
+            list({
+                'sku': sku, 'quantity': quantity, 'price': cast(unit_price as varchar),
+                'total_discount': cast(discount_amount as varchar)
+            } order by line_number) as line_items
+        from gen_channel_lines
+        where channel = 'WEB' and day_index = $day
+        group by k
+    ),
+    web as (
+        select
+            o.k,
+            {
+                'id': cast(o.order_id as bigint),
+                'name': '#' || cast(1000 + o.order_no as varchar),
+                'created_at': strftime(o.ordered_at - interval 5 hour, '%Y-%m-%dT%H:%M:%S') || '-05:00',
+                'currency': o.currency,
+                'financial_status': 'paid',
+                'customer': {'id': o.customer_id},
+                'line_items': i.line_items,
+                'subtotal_price': cast(o.subtotal as varchar),
+                'total_tax': cast(o.tax as varchar),
+                'total_shipping_price_set': {
+                    'shop_money': {'amount': cast(o.shipping as varchar), 'currency_code': o.currency}
+                },
+                'total_price': cast(o.delivered_total as varchar),
+                'shipping_address': {
+                    'name': o.ship_to_name, 'address1': o.ship_to_address1, 'city': o.city,
+                    'zip': o.postal_code, 'country_code': o.country
+                },
+                'payment_gateway_names': [o.payment_method]
+            } as doc
+        from gen_channel_orders as o
+        inner join items as i using (k)
+        where o.channel = 'WEB' and o.day_index = $day
+    )
+    {select}
+) to '{path}' (format json)
+"""
+WEB_LINES_SELECT = "select unnest(doc) from web order by k"
+WEB_DOCUMENT_SELECT = "select list(doc order by k) as orders from web"
+
+_SET_KEYS = "batch_no, batch_hour, partner_no, set_no"
+# One row per segment of the day's EDI files: the batch (file), its place, its text.
+EDI_SEGMENTS_SQL = f"""
+with sets as (
+    select
+        o.*,
+        p.* exclude (partner_id, customer_id),
+        row_number() over (partition by o.batch_no, o.partner_id order by o.k) as set_no,
+        printf('%04d', row_number() over (partition by o.batch_no, o.partner_id order by o.k)) as st02,
+        -- control numbers unique across dates, batches and partners
+        ((o.day_index + $offset) * {len(EDI_BATCH_HOURS)} + o.batch_no) * 10 + p.partner_no + 1 as control_no,
+        {list(EDI_BATCH_HOURS)}[o.batch_no + 1] as batch_hour
+    from gen_channel_orders as o
+    inner join gen_partners as p using (partner_id)
+    where o.channel = 'EDI' and o.day_index = $day
+),
+set_segments as (
+    select {_SET_KEYS}, 1 as seg_no, ['ST', '850', st02] as elements from sets
+    union all
+    select {_SET_KEYS}, 2 as seg_no, ['BEG', '00', 'SA', po_number, '', strftime(business_date, '%Y%m%d')] as elements
+    from sets
+    union all
+    select {_SET_KEYS}, 3 as seg_no, ['CUR', 'BY', currency] as elements from sets
+    union all
+    select {_SET_KEYS}, 4 as seg_no, ['DTM', '002', strftime(requested_delivery_date, '%Y%m%d')] as elements from sets
+    union all
+    select {_SET_KEYS}, 5 as seg_no, ['N1', 'ST', ship_to_name] as elements from sets
+    union all
+    select {_SET_KEYS}, 6 as seg_no, ['N3', ship_to_address1] as elements from sets
+    union all
+    select {_SET_KEYS}, 7 as seg_no, ['N4', city, '', postal_code, country] as elements from sets
+    union all
+    select
+        s.batch_no, s.batch_hour, s.partner_no, s.set_no, 10 + l.line_number as seg_no,
+        ['PO1', cast(l.line_number as varchar), cast(l.quantity as varchar), 'EA', cast(l.unit_price as varchar),
+            '', 'VP', l.sku] as elements
+    from sets as s
+    inner join gen_channel_lines as l on l.channel = 'EDI' and l.day_index = s.day_index and l.k = s.k
+    union all
+    select {_SET_KEYS}, 1000 as seg_no, ['CTT', cast(line_count as varchar)] as elements from sets
+    union all
+    select {_SET_KEYS}, 1001 as seg_no, ['AMT', 'TT', cast(delivered_total as varchar)] as elements from sets
+    union all
+    -- ST to SE: 7 header segments, a PO1 per line, CTT, AMT, SE (the incident's set miscounts)
+    select
+        {_SET_KEYS}, 1002 as seg_no,
+        ['SE', cast(10 + line_count + case when is_bad then 1 else 0 end as varchar), st02] as elements
+    from sets
+),
+groups as (
+    select
+        batch_no, batch_hour, partner_no, business_date, control_no, version, isa_qualifier, isa_id, gs_id,
+        repetition_separator, component_separator,
+        count(*) as set_count
+    from sets
+    group by all
+),
+envelope as (
+    select
+        batch_no, batch_hour, partner_no, 0 as part,
+        [
+            'ISA', '00', '          ', '00', '          ', isa_qualifier, rpad(isa_id, 15, ' '), 'ZZ',
+            rpad('{RECEIVER_ID}', 15, ' '), strftime(business_date, '%y%m%d'), printf('%02d00', batch_hour),
+            case when version = '004010' then 'U' else repetition_separator end,
+            case when version = '004010' then '00401' else '00501' end,
+            printf('%09d', control_no), '0', 'P', component_separator
+        ] as elements
+    from groups
+    union all
+    select
+        batch_no, batch_hour, partner_no, 1 as part,
+        ['GS', 'PO', gs_id, '{RECEIVER_ID}', strftime(business_date, '%Y%m%d'), printf('%02d00', batch_hour),
+            cast(control_no as varchar), 'X', version] as elements
+    from groups
+    union all
+    select batch_no, batch_hour, partner_no, 3 as part, ['GE', cast(set_count as varchar), cast(control_no as varchar)]
+    from groups
+    union all
+    select batch_no, batch_hour, partner_no, 4 as part, ['IEA', '1', printf('%09d', control_no)] from groups
+),
+segments as (
+    select batch_no, batch_hour, partner_no, part, 0 as set_no, 0 as seg_no, elements from envelope
+    union all
+    select batch_no, batch_hour, partner_no, 2, set_no, seg_no, elements from set_segments
+)
+select
+    s.batch_hour,
+    -- elements joined by a placeholder, then the partner's separator (array_to_string takes a constant only)
+    string_agg(replace(array_to_string(s.elements, chr(1)), chr(1), p.element_separator) || p.segment_terminator, ''
+        order by s.partner_no, s.part, s.set_no, s.seg_no) as text
+from segments as s
+inner join gen_partners as p using (partner_no)
+group by s.batch_hour
+order by s.batch_hour
+"""  # noqa: S608 - built from this module's constants
+
+API_JSON_FILE_SQL = """
+copy (
+    with lines as (
+        select
+            k,
+            list({
+                'line_number': line_number, 'sku': sku, 'quantity': quantity,
+                'unit_price': cast(unit_price as varchar), 'discount': cast(discount_amount as varchar),
+                'line_total': cast(line_total as varchar)
+            } order by line_number) as lines
+        from gen_channel_lines
+        where channel = 'API' and day_index = $day
+        group by k
+    )
+    select
+        any_value(o.api_source) as source,
+        list({
+            'order_reference': o.order_id,
+            'customer_id': o.customer_id,
+            'created_at': strftime(o.ordered_at, '%Y-%m-%dT%H:%M:%SZ'),
+            'currency': o.currency,
+            'lines': l.lines,
+            'order_total': cast(o.delivered_total as varchar),
+            'requested_delivery_date': strftime(o.requested_delivery_date, '%Y-%m-%d'),
+            'ship_to': {
+                'name': o.ship_to_name, 'address1': o.ship_to_address1, 'city': o.city,
+                'postal_code': o.postal_code, 'country': o.country
+            },
+            'payment_method': o.payment_method
+        } order by o.k) as orders
+    from gen_channel_orders as o
+    inner join lines as l using (k)
+    where o.channel = 'API' and o.day_index = $day and o.api_source = $source
+) to '{path}' (format json)
+"""
+
+
+def _xml(name: str, expression: str) -> str:
+    """An element around a text value (escaped) in SQL."""
+    escaped = f"replace(replace(replace({expression}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;')"
+    return f"'<{name}>' || {escaped} || '</{name}>'"
+
+
+API_XML_SQL = f"""
+with lines as (
+    select
+        k,
+        string_agg(
+            '<line>' || {_xml("line_number", "cast(line_number as varchar)")} || {_xml("sku", "sku")}
+            || {_xml("quantity", "cast(quantity as varchar)")} || {_xml("unit_price", "cast(unit_price as varchar)")}
+            || {_xml("discount", "cast(discount_amount as varchar)")}
+            || {_xml("line_total", "cast(line_total as varchar)")} || '</line>',
+            '' order by line_number
+        ) as lines
+    from gen_channel_lines
+    where channel = 'API' and day_index = $day
+    group by k
+)
+select
+    '<?xml version="1.0" encoding="UTF-8"?>' || chr(10) || '<orders source="' || $source || '">' || chr(10)
+    || string_agg(
+        '  <order>' || {_xml("order_reference", "o.order_id")} || {_xml("customer_id", "o.customer_id")}
+        || {_xml("created_at", "strftime(o.ordered_at, '%Y-%m-%dT%H:%M:%SZ')")} || {_xml("currency", "o.currency")}
+        || '<lines>' || l.lines || '</lines>'
+        || {_xml("order_total", "cast(o.delivered_total as varchar)")}
+        || {_xml("requested_delivery_date", "strftime(o.requested_delivery_date, '%Y-%m-%d')")}
+        || '<ship_to>' || {_xml("name", "o.ship_to_name")} || {_xml("address1", "o.ship_to_address1")}
+        || {_xml("city", "o.city")} || {_xml("postal_code", "o.postal_code")} || {_xml("country", "o.country")}
+        || '</ship_to>' || {_xml("payment_method", "o.payment_method")} || '</order>' || chr(10),
+        '' order by o.k
+    )
+    || '</orders>' || chr(10)
+from gen_channel_orders as o
+inner join lines as l using (k)
+where o.channel = 'API' and o.day_index = $day and o.api_source = $source
+"""  # noqa: S608 - built from this module's constants
+
+MANUAL_FILE_SQL = """
+copy (
+    select
+        o.order_id,
+        o.operator_id,
+        strftime(o.business_date, '%Y-%m-%d') as business_date,
+        strftime(o.ordered_at, '%Y-%m-%dT%H:%M:%SZ') as order_ts,
+        o.customer_id,
+        o.currency,
+        l.line_number,
+        l.sku,
+        l.quantity,
+        cast(l.unit_price as varchar) as unit_price,
+        cast(l.discount_amount as varchar) as discount_amount,
+        cast(l.line_total as varchar) as line_total,
+        cast(o.delivered_total as varchar) as order_total,
+        strftime(o.requested_delivery_date, '%Y-%m-%d') as requested_delivery_date,
+        o.ship_to_name,
+        o.ship_to_address1,
+        o.city as ship_to_city,
+        o.postal_code as ship_to_postal_code,
+        o.country as ship_to_country,
+        o.payment_method
+    from gen_channel_orders as o
+    inner join gen_channel_lines as l using (channel, day_index, k)
+    where o.channel = 'MANUAL' and o.day_index = $day
+    order by o.k, l.line_number
+) to '{path}' (header, delimiter ',')
+"""
+
+
 def generate(
     out: Path,
     *,
@@ -239,6 +743,11 @@ def generate(
     extras: bool = True,
     last_days: int | None = None,
     incident: bool = False,
+    web_orders: int = 0,
+    edi_orders: int = 0,
+    api_orders: int = 0,
+    manual_orders: int = 0,
+    web_format: str = "auto",
 ) -> dict[str, int]:
     """Write the drop under ``out`` and return counts of what was written.
 
@@ -246,8 +755,18 @@ def generate(
     generated too, so that their late orders reach the first written OMS file).
     incident: on the last day, the registers of one store (INCIDENT_STORE) still carry the
     day before as their business date: one rule failing on about a seventh of the file's
-    orders, which the platform escalates (the truth file does not reflect it)."""
-    for sub in ("pos", "oms", "reference"):
+    orders, which the platform escalates (the truth file does not reflect it); and the first
+    order of each channel that day is bad (a web total that does not add up, an EDI
+    transaction set whose SE01 miscounts, a manual order without operator_id).
+    web_orders ... manual_orders: orders per business date of each channel (docs/channels.md);
+    all 0 (the default here, not on the command line) writes no channel file, as before.
+    web_format: "json" (one document), "jsonl" (JSON lines) or "auto" (a document up to
+    WEB_DOCUMENT_MAX orders a day, else JSON lines)."""
+    volumes = {"web": web_orders, "edi": edi_orders, "api": api_orders, "manual": manual_orders}
+    if min(volumes.values()) < 0:
+        raise ValueError(f"channel orders per day must be >= 0: {volumes}")
+    channels = any(volumes.values())
+    for sub in ("pos", "oms", "reference", *(("web", "edi", "api", "manual") if channels else ())):
         (out / sub).mkdir(parents=True, exist_ok=True)
     # Capped, with a spill directory: 10M orders a day must not take the machine's memory.
     spill = tempfile.TemporaryDirectory(prefix="generate-drop-")
@@ -260,6 +779,8 @@ def generate(
     con.execute(ORDERS_SQL, params)
     con.execute(LINES_SQL, {"seed": seed})
     offset = (start - NUMBERING_EPOCH).days
+    _generate_channel_orders(con, volumes, seed=seed, days=days, start=start, offset=offset, incident=incident)
+    channel_files = 0
     for day in range(days - (last_days or days), days):
         stamp = (start + timedelta(days=day)).strftime("%Y%m%d")
         stale_store = INCIDENT_STORE if incident and day == days - 1 else None
@@ -269,9 +790,18 @@ def generate(
         oms_path = out / "oms" / f"oms_orders_{stamp}.csv"
         con.execute(
             _copy_sql(OMS_FILE_SQL, oms_path),
-            {"day": day, "orders": orders_per_day, "days": days, "start": start, "offset": offset},
+            {
+                "day": day,
+                "orders": orders_per_day,
+                "days": days,
+                "start": start,
+                "offset": offset,
+                "channels": channels,
+            },
         )
-    _write_reference(out)
+        if channels:
+            channel_files += len(_write_channel_files(con, out, day, stamp, offset=offset, web_format=web_format))
+    _write_reference(out, partners=channels)
     if truth is not None:
         truth.parent.mkdir(parents=True, exist_ok=True)
         con.execute(_copy_sql(TRUTH_SQL, truth), {"orders": orders_per_day, "days": days, "offset": offset})
@@ -282,9 +812,94 @@ def generate(
         )
         (out / "README.txt").write_text("Files for the reconciliation demo.\n")
     lines = con.execute("select count(*) from gen_lines").fetchone()[0]
+    written_days = last_days or days
     con.close()
     spill.cleanup()
-    return {"days": days, "orders": days * orders_per_day, "pos_lines": lines}
+    return {
+        "days": days,
+        "orders": days * orders_per_day,
+        "pos_lines": lines,
+        **{f"{name}_orders": count * written_days for name, count in volumes.items()},
+        "channel_files": channel_files,
+    }
+
+
+def _generate_channel_orders(
+    con: duckdb.DuckDBPyConnection,
+    volumes: dict[str, int],
+    *,
+    seed: int,
+    days: int,
+    start: date,
+    offset: int,
+    incident: bool,
+) -> None:
+    """Every channel order and line of every date (empty tables when no channel is asked for)."""
+    con.execute(
+        "create or replace temp table gen_partners (partner_no integer, partner_id varchar, partner_name varchar, "
+        "isa_qualifier varchar, isa_id varchar, gs_id varchar, is_active boolean, customer_id varchar, "
+        "version varchar, element_separator varchar, component_separator varchar, repetition_separator varchar, "
+        "segment_terminator varchar)"
+    )
+    con.executemany(
+        "insert into gen_partners values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(number, *partner) for number, partner in enumerate(PARTNERS)],
+    )
+    con.execute(
+        _channel_orders_sql(),
+        {
+            **volumes,
+            "seed": seed,
+            "days": days,
+            "start": start,
+            "offset": offset,
+            "incident": incident,
+        },
+    )
+    con.execute(CHANNEL_LINES_SQL, {"seed": seed})
+    con.execute(CHANNEL_TOTALS_SQL)
+
+
+def _write_channel_files(
+    con: duckdb.DuckDBPyConnection, out: Path, day: int, stamp: str, *, offset: int, web_format: str
+) -> list[Path]:
+    """The channel files of one business date; returns their paths."""
+    written: list[Path] = []
+    counts = dict(
+        con.execute(
+            "select channel, count(*) from gen_channel_orders where day_index = $day group by channel", {"day": day}
+        ).fetchall()
+    )
+    if counts.get("WEB"):
+        as_lines = web_format == "jsonl" or (web_format == "auto" and counts["WEB"] > WEB_DOCUMENT_MAX)
+        path = out / "web" / f"web_orders_{stamp}.{'jsonl' if as_lines else 'json'}"
+        select = WEB_LINES_SELECT if as_lines else WEB_DOCUMENT_SELECT
+        con.execute(_copy_sql(WEB_FILE_SQL.replace("{select}", select), path), {"day": day})
+        written.append(path)
+    if counts.get("EDI"):
+        for hour, text in con.execute(EDI_SEGMENTS_SQL, {"day": day, "offset": offset}).fetchall():
+            path = out / "edi" / f"edi_850_{stamp}_{hour:02d}.x12"
+            path.write_bytes(text.encode("ascii"))
+            written.append(path)
+    if counts.get("API"):
+        sources = con.execute(
+            "select distinct api_source, api_format from gen_channel_orders "
+            "where channel = 'API' and day_index = $day order by 1",
+            {"day": day},
+        ).fetchall()
+        for source, payload_format in sources:
+            path = out / "api" / f"api_orders_{stamp}_{source}.{payload_format}"
+            if payload_format == "json":
+                con.execute(_copy_sql(API_JSON_FILE_SQL, path), {"day": day, "source": source})
+            else:
+                (text,) = con.execute(API_XML_SQL, {"day": day, "source": source}).fetchone()
+                path.write_text(text, encoding="utf-8")
+            written.append(path)
+    if counts.get("MANUAL"):
+        path = out / "manual" / f"manual_orders_{stamp}.csv"
+        con.execute(_copy_sql(MANUAL_FILE_SQL, path), {"day": day})
+        written.append(path)
+    return written
 
 
 def drop_dates(out: Path) -> tuple[date, date]:
@@ -304,13 +919,20 @@ def _copy_sql(template: str, path: Path) -> str:
     return template.replace("{order_id}", ORDER_ID).replace("{path}", str(path).replace("'", "''"))
 
 
-def _write_reference(out: Path) -> None:
+def _write_reference(out: Path, *, partners: bool = False) -> None:
     with (out / "reference" / "stores.csv").open("w", newline="") as handle:
         handle.write("store_id,store_name,is_active\n")
         handle.writelines(f"{sid},{name},{str(active).lower()}\n" for sid, name, active in STORES)
     with (out / "reference" / "products.csv").open("w", newline="") as handle:
         handle.write("sku,product_name,is_active\n")
         handle.writelines(f"{sku},{name},{str(active).lower()}\n" for sku, name, active in PRODUCTS)
+    if partners:
+        with (out / "reference" / "partners.csv").open("w", newline="") as handle:
+            handle.write("partner_id,partner_name,isa_qualifier,isa_id,gs_id,is_active,customer_id\n")
+            handle.writelines(
+                f"{pid},{name},{qualifier},{isa_id},{gs_id},{str(active).lower()},{customer}\n"
+                for pid, name, qualifier, isa_id, gs_id, active, customer, *_ in PARTNERS
+            )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -337,7 +959,32 @@ def main(argv: list[str] | None = None) -> int:
         help="add the business date after the drop's latest POS file, continuing its orders "
         "(with the same --seed and --orders as the drop was made with; the defaults are the demo's)",
     )
+    for name, default in CHANNEL_DEFAULTS.items():
+        parser.add_argument(
+            f"--{name}-orders",
+            type=int,
+            default=default,
+            metavar="N",
+            help=f"{name.upper()} channel orders per business date (default {default}; 0 for none)",
+        )
+    parser.add_argument(
+        "--web-format",
+        choices=("auto", "json", "jsonl"),
+        default="auto",
+        help=f"web files as one JSON document (.json) or JSON lines (.jsonl); auto: a document up to "
+        f"{WEB_DOCUMENT_MAX:,} orders a day (default auto)",
+    )
+    parser.add_argument(
+        "--no-channels",
+        action="store_true",
+        help="POS and OMS files only, as before the channels: no web/, edi/, api/, manual/ or partners.csv",
+    )
     args = parser.parse_args(argv)
+    volumes = {
+        f"{name}_orders": 0 if args.no_channels else getattr(args, f"{name}_orders") for name in CHANNEL_DEFAULTS
+    }
+    if min(volumes.values()) < 0:
+        parser.error("--web-orders, --edi-orders, --api-orders and --manual-orders must be >= 0")
     started = time.perf_counter()
     if args.next_day:
         first, last = drop_dates(args.out)
@@ -349,6 +996,8 @@ def main(argv: list[str] | None = None) -> int:
             start=first,
             extras=False,
             last_days=1,
+            web_format=args.web_format,
+            **volumes,
         )
         added = last + timedelta(days=1)
         # The upload the first run left in progress for that date has completed.
@@ -367,9 +1016,13 @@ def main(argv: list[str] | None = None) -> int:
         truth=args.truth,
         extras=not args.no_extras,
         incident=args.incident,
+        web_format=args.web_format,
+        **volumes,
     )
+    channels = ", ".join(f"{counts[f'{name}_orders']} {name.upper()}" for name in CHANNEL_DEFAULTS)
+    channels = f" and {channels} channel orders ({counts['channel_files']} files)" if counts["channel_files"] else ""
     print(
-        f"wrote {counts['orders']} POS orders ({counts['pos_lines']} lines) over {counts['days']} days "
+        f"wrote {counts['orders']} POS orders ({counts['pos_lines']} lines){channels} over {counts['days']} days "
         f"to {args.out} in {time.perf_counter() - started:.1f} s"
     )
     return 0

@@ -33,6 +33,7 @@ def bench() -> ModuleType:
         (["--orders", "0"], "--orders, --days and --rounds must be >= 1"),
         (["--incremental-days", "-1"], "--incremental-days >= 0"),
         (["--memory-limit", "4XB"], "--memory-limit '4XB' is not a size DuckDB takes"),
+        (["--web-orders", "-1"], "--web-orders, --edi-orders, --api-orders and --manual-orders must be >= 0"),
     ],
 )
 def test_bad_arguments_stop_the_bench_before_it_generates(bench, tmp_path, capsys, args, message):
@@ -45,12 +46,16 @@ def test_bad_arguments_stop_the_bench_before_it_generates(bench, tmp_path, capsy
 
 @pytest.fixture(scope="module")
 def small_run(bench, tmp_path_factory) -> tuple[str, Path]:
-    """One small run (300 orders, about 20 s) for the tests below: its printed output and its results file."""
+    """One small run (300 orders and the demo's channel mix, about 20 s) for the tests below: its printed
+    output and its results file."""
     root = tmp_path_factory.mktemp("bench")
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         code = bench.main(
-            ["--orders", "300", "--skip-peers", "--keep", str(root / "work"), "--results-dir", str(root / "results")]
+            [
+                *("--orders", "300", "--web-orders", "30", "--edi-orders", "15", "--skip-peers"),
+                *("--keep", str(root / "work"), "--results-dir", str(root / "results")),
+            ]
         )
     assert code == 0, out.getvalue()[-3000:]
     (results,) = (root / "results").glob("*.json")
@@ -65,6 +70,10 @@ def test_a_small_bench_prints_every_phase_and_agrees_with_the_marts(small_run):
     figures = json.loads(results.read_text())
     assert figures["failures"] == []
     assert figures["input"]["pos_rows"] > 300
+    channels = figures["input"]["channels"]
+    assert {name: c["orders"] for name, c in channels.items()} == {"WEB": 30, "EDI": 15, "API": 5, "MANUAL": 2}
+    assert channels["EDI"]["rows"] > 15 * 10 and channels["EDI"]["files"] == 3
+    assert "channels: WEB 30 orders (30 raw rows, 1 file); EDI 15 orders" in out
     assert figures["phases"]["project: total"]["seconds"] >= figures["phases"]["project: build"]["seconds"] > 0
 
 
