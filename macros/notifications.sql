@@ -9,7 +9,7 @@
     {#- The business dates whose notifications a build recomputes (the grain `dates` of the
         notification marts, macros/recompute.sql): a notification's lines change only with
         its date's deliveries and orders, and with the grace window. So: the undated ones;
-        the dates of the changed deliveries and of every delivery that mentions a changed
+        the dates of the changed deliveries (the order channels' included) and of every delivery that mentions a changed
         order key (a finding across files, a late match); and every date from the grace
         window's start before this build's deliveries moved the horizon (the previous
         build's OMS dates, audit.reflected_loads) or after it, whichever is earlier, with a
@@ -37,6 +37,7 @@
     {%- set mentioned = scope_list('key_delivery', 'business_date', 'business_date is not null', dates=true) -%}
     ({{ date_column }} is null
         or {{ date_column }} >= date '{{ window_start }}'
-        or {{ date_column }} in ({{ changed_load_dates(['pos_orders', 'oms_orders']) }})
+        or {{ date_column }} in ({{ changed_load_dates(
+            ['pos_orders', 'oms_orders', 'web_orders', 'edi_850', 'api_orders', 'manual_orders']) }})
         or {{ date_column }} in ({{ mentioned }}))
 {%- endmacro %}

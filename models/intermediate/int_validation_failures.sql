@@ -24,6 +24,8 @@ record_failures as (
     select * from {{ ref('int_oms_order_failures') }}
     union all by name
     select * from {{ ref('int_reference_failures') }}
+    union all by name
+    select * from {{ ref('int_channel_order_line_failures') }}
 ),
 
 rejected_files as (
@@ -102,7 +104,8 @@ final as (
         rules.category,
         rules.severity,
         changed_failures.failed_value,
-        changed_failures.message
+        changed_failures.message,
+        changed_failures.source_position
     from changed_failures
     -- A left join: a finding whose rule id the seed does not know keeps its row (with no
     -- category or severity), and the relationships test on rule_id fails the build with it.

@@ -30,7 +30,8 @@ final as (
         failed_value,
         message,
         order_key,
-        record_key
+        record_key,
+        source_position
     from failures
 )
 

@@ -18,7 +18,8 @@ current_files as (
     where
         is_current_version and not is_purged
         and {{ in_tested_scope({'files': [
-            'pos_orders', 'oms_orders', 'stores', 'products', 'customers', 'prices', 'stock', 'review_decisions'
+            'pos_orders', 'oms_orders', 'stores', 'products', 'customers', 'prices', 'stock', 'review_decisions',
+            'manual_orders'
         ]}, load='load_id') }}
 ),
 
@@ -33,7 +34,8 @@ rejected_items as (
 raw_rows as (
     {%- for source_name, table in [
         ('pos', 'pos_order_lines'), ('oms', 'oms_orders'), ('reference', 'stores'), ('reference', 'products'),
-        ('reference', 'customers'), ('reference', 'prices'), ('reference', 'stock'), ('review', 'review_decisions')
+        ('reference', 'customers'), ('reference', 'prices'), ('reference', 'stock'), ('review', 'review_decisions'),
+        ('manual', 'manual_order_lines')
     ] %}
         select
             raw_table._load_id as load_id,
@@ -48,7 +50,8 @@ accounted as (
     {%- for relation in [
         ref('int_pos_order_lines_validated'), ref('int_oms_orders_validated'), ref('stg_reference__stores'),
         ref('stg_reference__products'), ref('stg_reference__customers'), ref('stg_reference__prices'),
-        ref('stg_reference__stock'), ref('stg_review__decisions'), ref('int_validation_failures')
+        ref('stg_reference__stock'), ref('stg_review__decisions'), ref('int_validation_failures'),
+        ref('int_channel_order_lines_validated')
     ] %}
         select
             layer.load_id,
