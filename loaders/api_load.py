@@ -27,7 +27,7 @@ from defusedxml import ElementTree as SafeElementTree
 from loaders.contract import FileKind
 from loaders.csv_load import LoadResult
 from loaders.errors import FileRejected
-from loaders.json_load import FILE_TABLE, document_error, land_document_orders, read_into_table
+from loaders.json_load import FILE_TABLE, document_error, json_kind, land_document_orders, read_into_table
 
 # The elements whose children are a list (each child one item) rather than an object.
 LIST_ELEMENTS = {"lines": "line"}
@@ -72,11 +72,11 @@ def land_json_payload(
         f"json_type(text, '$.source'), json_extract_string(text, '$.source') from {FILE_TABLE}"
     ).fetchone()
     if root_type != "OBJECT":
-        raise FileRejected(f"the payload is a JSON {root_type.lower()}, not an object: {shape}")
+        raise FileRejected(f"the payload is {json_kind(root_type)}, not an object: {shape}")
     if orders_type is not None and order_type is not None:
         raise FileRejected(f'the payload has both "orders" and "order": {shape}')
     if source_type in ("OBJECT", "ARRAY"):
-        raise FileRejected(f"$.source is {source_type.lower()}, not a name: {shape}")
+        raise FileRejected(f"$.source is {json_kind(source_type)}, not a name: {shape}")
     constants = {"payload_format": "json", "integration_source": None if source_type == "NULL" else source}
     step("landing")
     if orders_type == "ARRAY":
@@ -90,9 +90,9 @@ def land_json_payload(
         )
         rows = 1
     elif orders_type is not None:
-        raise FileRejected(f"$.orders is {orders_type.lower()}, not an array: {shape}")
+        raise FileRejected(f"$.orders is {json_kind(orders_type)}, not an array: {shape}")
     elif order_type is not None:
-        raise FileRejected(f"$.order is {order_type.lower()}, not an order object: {shape}")
+        raise FileRejected(f"$.order is {json_kind(order_type)}, not an order object: {shape}")
     else:
         raise FileRejected(f'the payload has neither "orders" nor "order": {shape}')
     con.execute(f"drop table {FILE_TABLE}")

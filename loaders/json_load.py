@@ -31,6 +31,13 @@ FILE_TABLE = "temp.main._json_file"
 LINES_TABLE = "temp.main._json_lines"
 BLANKS = " " + chr(9) + chr(10) + chr(13)
 BOM = "\ufeff"
+# DuckDB's json_type names in JSON's words, for messages.
+JSON_KINDS = {"OBJECT": "an object", "ARRAY": "an array", "VARCHAR": "a string", "BOOLEAN": "a boolean", "NULL": "null"}
+
+
+def json_kind(duckdb_type: str) -> str:
+    """'an array', 'a number', ...: what a value of DuckDB's json_type is, in JSON's words."""
+    return JSON_KINDS.get(duckdb_type, "a number")
 
 
 def land_json(
@@ -77,7 +84,7 @@ def read_text_file(con: duckdb.DuckDBPyConnection, path: Path) -> str:
         if orders_type == "ARRAY":
             return "document"
         if orders_type is not None:
-            raise FileRejected(f'$.orders is {orders_type.lower()}, not an array: a document is {{"orders": [...]}}')
+            raise FileRejected(f'$.orders is {json_kind(orders_type)}, not an array: a document is {{"orders": [...]}}')
         if multiline:
             raise FileRejected('the document has no "orders" array: a document is {"orders": [...]}')
         return "lines"  # one order object on one line
@@ -149,7 +156,7 @@ def land_document_orders(
         f"select position, type from {LINES_TABLE} where type <> 'OBJECT' order by position limit 1"  # noqa: S608
     ).fetchone()
     if bad:
-        raise FileRejected(f"{array_path}[{bad[0]}] is {bad[1].lower()}, not an order object")
+        raise FileRejected(f"{array_path}[{bad[0]}] is {json_kind(bad[1])}, not an order object")
     con.execute(
         f"insert into raw.{kind.raw_table} (document{names}, _source_file, _source_line, _source_position, "  # noqa: S608
         "_file_sha256, _load_id, _loaded_at) "
@@ -176,7 +183,7 @@ def land_lines(con: duckdb.DuckDBPyConnection, kind: FileKind, lineage: list) ->
         f"select number, type from {LINES_TABLE} where type is distinct from 'OBJECT' order by number limit 1"  # noqa: S608
     ).fetchone()
     if bad:
-        what = "is not valid JSON" if bad[1] is None else f"is a JSON {bad[1].lower()}, not an order object"
+        what = "is not valid JSON" if bad[1] is None else f"is {json_kind(bad[1])}, not an order object"
         raise FileRejected(
             f"line {bad[0]} {what} (JSON lines: one order object a line; a file with a bad line is rejected "
             "whole: fix the line and deliver the file again)"
