@@ -53,6 +53,13 @@ orders as (
     inner join current_files on source._load_id = current_files.load_id
 ),
 
+with_items as (
+    select
+        *,
+        case when len(items) > 0 then items else [cast(null as json)] end as item_list
+    from orders
+),
+
 -- One row per line; an order without lines keeps one row, whose item is null.
 exploded as (
     select
@@ -66,12 +73,7 @@ exploded as (
         order_values,
         unnest(item_list) as item,
         generate_subscripts(item_list, 1) as item_index
-    from (
-        select
-            *,
-            case when len(items) > 0 then items else [null::json] end as item_list
-        from orders
-    )
+    from with_items
 ),
 
 fields as (
@@ -83,18 +85,17 @@ fields as (
         payload_format,
         file_business_date,
         {{ clean_text('integration_source') }} as partner_id,
+        {% for name, _ in order_fields -%}
+            {{ clean_text('order_values[' ~ loop.index ~ ']') }} as {{ name }},
+        {% endfor -%}
+        {% for name, path in line_fields -%}
+            {{ clean_text("json_extract_string(item, '" ~ path ~ "')") }} as {{ name }},
+        {% endfor -%}
         case
             when item is null then order_position
             when payload_format = 'xml' then order_position || '/lines/line[' || item_index || ']'
             else order_position || '.lines[' || (item_index - 1) || ']'
-        end as source_position,
-        {%- for name, _ in order_fields %}
-            {{ clean_text('order_values[' ~ loop.index ~ ']') }} as {{ name }},
-        {%- endfor %}
-        {%- for name, path in line_fields %}
-            {{ clean_text("json_extract_string(item, '" ~ path ~ "')") }} as {{ name }}
-            {{- ',' if not loop.last }}
-        {%- endfor %}
+        end as source_position
     from exploded
 ),
 
@@ -112,7 +113,7 @@ final as (
         {{ normalize_order_key('order_id') }} as order_key,
         customer_id,
         partner_id,
-        cast(null as varchar) as operator_id,
+        null as operator_id,
         ordered_at_text,
         {{ parse_timestamp_utc('ordered_at_text') }} as ordered_at,
         currency,

@@ -51,6 +51,13 @@ orders as (
     inner join current_files on source._load_id = current_files.load_id
 ),
 
+with_items as (
+    select
+        *,
+        case when len(items) > 0 then items else [cast(null as json)] end as item_list
+    from orders
+),
+
 -- One row per item; an order without items keeps one row, whose item is null.
 exploded as (
     select
@@ -62,12 +69,7 @@ exploded as (
         order_values,
         unnest(item_list) as item,
         generate_subscripts(item_list, 1) as item_index
-    from (
-        select
-            *,
-            case when len(items) > 0 then items else [null::json] end as item_list
-        from orders
-    )
+    from with_items
 ),
 
 fields as (
@@ -77,21 +79,25 @@ fields as (
         source_line,
         order_position,
         file_business_date,
-        case when item is not null then item_index end as line_number,
-        {%- for name, _ in order_fields %}
+        {% for name, _ in order_fields -%}
             {{ clean_text('order_values[' ~ loop.index ~ ']') }} as {{ name }},
-        {%- endfor %}
-        {%- for name, path in line_fields %}
-            {{ clean_text("json_extract_string(item, '" ~ path ~ "')") }} as {{ name }}
-            {{- ',' if not loop.last }}
-        {%- endfor %}
+        {% endfor -%}
+        {% for name, path in line_fields -%}
+            {{ clean_text("json_extract_string(item, '" ~ path ~ "')") }} as {{ name }},
+        {% endfor -%}
+        case when item is not null then item_index end as line_number
     from exploded
 ),
 
 typed as (
     select
         *,
-        case when source_line is null then order_position else order_position || ': $' end as items_position,
+        case
+            when line_number is null then order_position
+            -- JSON lines: 'line 12: $.line_items[0]'; a document: '$.orders[3].line_items[0]'.
+            when source_line is not null then order_position || ': $.line_items[' || (line_number - 1) || ']'
+            else order_position || '.line_items[' || (line_number - 1) || ']'
+        end as source_position,
         {{ parse_integer('quantity_text') }} as quantity,
         {{ parse_money('unit_price_text') }} as unit_price,
         {{ parse_money('discount_amount_text') }} as discount_amount,
@@ -103,62 +109,55 @@ typed as (
 final as (
     select
         load_id || ':' || source_position as record_id,
-        *
-    from (
-        select
-            'WEB' as channel,
-            load_id,
-            source_file,
-            source_line,
-            case
-                when line_number is null then order_position
-                else items_position || '.line_items[' || (line_number - 1) || ']'
-            end as source_position,
-            order_position,
-            file_business_date,
-            order_id,
-            {{ normalize_order_key('order_id') }} as order_key,
-            customer_id,
-            cast(null as varchar) as partner_id,
-            cast(null as varchar) as operator_id,
-            ordered_at_text,
-            {{ parse_timestamp_utc('ordered_at_text') }} as ordered_at,
-            currency,
-            cast(line_number as varchar) as line_number_text,
-            line_number,
-            sku,
-            quantity_text,
-            quantity,
-            unit_price_text,
-            unit_price,
-            discount_amount_text,
-            discount_amount,
-            -- The web shop delivers no line total: price times quantity less the discount
-            -- (none when the discount is absent; unknown when it is malformed).
-            cast(null as varchar) as line_total_text,
-            case
-                when discount_amount_text is null or discount_amount is not null
-                    then quantity * unit_price - coalesce(discount_amount, 0)
-            end as line_total,
-            order_total_text,
-            {{ parse_money('order_total_text') }} as order_total,
-            -- Tax and shipping inside total_price; unknown when either is malformed.
-            case
-                when
-                    (total_tax_text is null or total_tax is not null)
-                    and (shipping_text is null or shipping is not null)
-                    then coalesce(total_tax, 0) + coalesce(shipping, 0)
-            end as order_charges,
-            cast(null as varchar) as requested_delivery_date_text,
-            cast(null as date) as requested_delivery_date,
-            ship_to_name,
-            ship_to_address1,
-            ship_to_city,
-            ship_to_postal_code,
-            upper(ship_to_country) as ship_to_country,
-            lower(payment_method) as payment_method
-        from typed
-    )
+        'WEB' as channel,
+        load_id,
+        source_file,
+        source_line,
+        source_position,
+        order_position,
+        file_business_date,
+        order_id,
+        {{ normalize_order_key('order_id') }} as order_key,
+        customer_id,
+        null as partner_id,
+        null as operator_id,
+        ordered_at_text,
+        {{ parse_timestamp_utc('ordered_at_text') }} as ordered_at,
+        currency,
+        cast(line_number as varchar) as line_number_text,
+        line_number,
+        sku,
+        quantity_text,
+        quantity,
+        unit_price_text,
+        unit_price,
+        discount_amount_text,
+        discount_amount,
+        -- The web shop delivers no line total: price times quantity less the discount
+        -- (none when the discount is absent; unknown when it is malformed).
+        null as line_total_text,
+        case
+            when discount_amount_text is null or discount_amount is not null
+                then quantity * unit_price - coalesce(discount_amount, 0)
+        end as line_total,
+        order_total_text,
+        {{ parse_money('order_total_text') }} as order_total,
+        -- Tax and shipping inside total_price; unknown when either is malformed.
+        case
+            when
+                (total_tax_text is null or total_tax is not null)
+                and (shipping_text is null or shipping is not null)
+                then coalesce(total_tax, 0) + coalesce(shipping, 0)
+        end as order_charges,
+        null as requested_delivery_date_text,
+        null as requested_delivery_date,
+        ship_to_name,
+        ship_to_address1,
+        ship_to_city,
+        ship_to_postal_code,
+        upper(ship_to_country) as ship_to_country,
+        lower(payment_method) as payment_method
+    from typed
 )
 
 {{ channel_lines_select('final') }}
