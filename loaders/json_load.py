@@ -111,7 +111,7 @@ def read_into_table(con: duckdb.DuckDBPyConnection, path: Path) -> str:
     )
     # The first character after any blanks; '' for a blank file (no copy of the text is made).
     not_utf8, first_char = con.execute(
-        f"select text is null, regexp_extract(text, '^[ \t\r\n]*(.)', 1) from {FILE_TABLE}"  # noqa: S608
+        f"select text is null, regexp_extract(text, '^\\s*(\\S)', 1) from {FILE_TABLE}"  # noqa: S608
     ).fetchone()
     if not_utf8:
         raise FileRejected(f"{_utf8_position(path)} is not valid UTF-8 (deliver the file in UTF-8)")
