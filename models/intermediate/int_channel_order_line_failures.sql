@@ -206,7 +206,8 @@ line_checks as (
                 'unit_price', 'unit_price_text',
                 "'unit_price ''' || unit_price_text || ''' is not a decimal of at least 0 with at most 2 decimal places'"),
             failure('channel_discount_amount_format',
-                'discount_amount_text is not null and coalesce(discount_amount < 0 or discount_amount > gross_amount, true)',
+                'discount_amount_text is not null and (discount_amount is null or discount_amount < 0'
+                ~ ' or coalesce(discount_amount > gross_amount, false))',
                 'discount_amount', 'discount_amount_text',
                 "'discount ''' || discount_amount_text || ''' is not a decimal between 0 and quantity * unit_price'"),
             well_formed('channel_line_total_format', 'line_total', 'a decimal with at most 2 decimal places'),

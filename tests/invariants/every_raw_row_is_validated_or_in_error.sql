@@ -17,6 +17,9 @@ current_files as (
     from {{ ref('stg_loader__file_versions') }}
     where
         is_current_version and not is_purged
+        -- the line-based files; the channels' documents and segments:
+        -- every_channel_order_is_validated_or_in_error
+        and file_kind not in ('web_orders', 'api_orders', 'edi_850')
         and {{ in_tested_scope({'files': [
             'pos_orders', 'oms_orders', 'stores', 'products', 'customers', 'prices', 'stock', 'review_decisions',
             'manual_orders'
