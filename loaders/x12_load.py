@@ -159,7 +159,7 @@ select
                 || 'characters): one file uses one set of delimiters'
     end as problem
 from split
-"""
+"""  # noqa: S608 - constants
 
 INSERT_SQL = f"""
 insert into raw.edi_segments (
