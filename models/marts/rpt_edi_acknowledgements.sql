@@ -38,7 +38,7 @@ group_problems as (
         on
             groups.load_id = issues.load_id
             and groups.isa_segment = issues.isa_segment
-            and (issues.scope = 'interchange' or issues.gs_segment = groups.gs_segment)
+            and (issues.scope = 'interchange' or groups.gs_segment = issues.gs_segment)
             and issues.scope in ('interchange', 'group')
     group by groups.load_id, groups.gs_segment
 ),

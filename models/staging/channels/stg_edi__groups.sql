@@ -62,7 +62,7 @@ matched as (
     inner join partners
         on (
             with_interchange.sender_id = partners.isa_id
-            and coalesce(partners.isa_qualifier = with_interchange.sender_qualifier, true)
+            and coalesce(with_interchange.sender_qualifier = partners.isa_qualifier, true)
         )
         or with_interchange.gs_sender_id = partners.gs_id
     -- the ISA id first; one partner per group even when the snapshot names an id twice

@@ -22,7 +22,7 @@ parsed as (
         source._source_line as segment_number,
         cast(source.interchange_number as integer) as interchange_number,
         source.segment_id,
-        cast(source.elements as varchar []) as elements,
+        cast(source.elements as varchar[]) as elements,
         source.element_separator,
         source.component_separator,
         source.repetition_separator,
