@@ -130,9 +130,7 @@ def safe_name(value: object) -> str:
 
 def ack_file(row: dict[str, object], version: int) -> str:
     recipient = safe_name(row["recipient"])
-    stem = (
-        f"997_{recipient}_{safe_name(row['interchange_control_number'])}_{safe_name(row['group_control_number'])}"
-    )
+    stem = f"997_{recipient}_{safe_name(row['interchange_control_number'])}_{safe_name(row['group_control_number'])}"
     return f"{recipient}/{stem if version == 1 else f'{stem}_v{version}'}.x12"
 
 
@@ -239,7 +237,13 @@ def _deliver(con: duckdb.DuckDBPyConnection, row: dict[str, object], target, sta
     return item
 
 
-LABELS = {"sent": "sent", "amended": "amended", "unchanged": "unchanged", "would_send": "would send", "not_sent": "NOT SENT"}
+LABELS = {
+    "sent": "sent",
+    "amended": "amended",
+    "unchanged": "unchanged",
+    "would_send": "would send",
+    "not_sent": "NOT SENT",
+}
 
 
 def format_line(item: Ack) -> str:
@@ -283,7 +287,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="print one JSON document (for schedulers) instead of lines")
     sftp = parser.add_argument_group("SFTP options (as for python -m loaders ingest)")
     sftp.add_argument("--known-hosts", metavar="PATH", help="known_hosts file ($RECON_SFTP_KNOWN_HOSTS)")
-    sftp.add_argument("--key-file", metavar="PATH", help="private key ($RECON_SFTP_KEY_FILE); else $RECON_SFTP_PASSWORD")
+    sftp.add_argument(
+        "--key-file", metavar="PATH", help="private key ($RECON_SFTP_KEY_FILE); else $RECON_SFTP_PASSWORD"
+    )
     return parser
 
 

@@ -172,6 +172,10 @@ ERRORS = interchange(
 # an IEA02 that is not ISA13, and a sender that is no partner
 MISMATCH = interchange("ACMEBUYER", "000000401", [group("41", [purchase_order("0001", "M1")])], iea_control="000000499")
 UNKNOWN = interchange("NOBODY", "000000501", [group("51", [purchase_order("0001", "U1")], sender="NOBODYGS")])
+# a set that is no purchase order, and a group of an unsupported version
+OTHER = interchange("ACMEBUYER", "000000701", [group("71", [["ST*860*0001", "BEG*04*SA*X9**20261201", "SE*3*0001"]])])
+VERSION = interchange("ACMEBUYER", "000000801", [group("81", [purchase_order("0001", "V1")])])
+VERSION[1] = VERSION[1].replace("*X*004010", "*X*003050")
 # a file cut short in its first purchase order
 CUT = [isa("GLOBEX", "000000601"), "GS*PO*GLOBEXGS*OURGS*20261201*1200*61*X*004010", *purchase_order("0001", "C1")[:5]]
 
@@ -191,7 +195,7 @@ def built(tmp_path_factory, dbt_dirs):
             "reference/partners.csv": PARTNERS,
             "edi/edi_850_20261201_acme.x12": (EDI_FIXTURES / "edi_850_20261201_acme.x12").read_bytes(),
             "edi/edi_850_20261201_globex.edi": (EDI_FIXTURES / "edi_850_20261201_globex.edi").read_bytes(),
-            "edi/edi_850_20261202_errors.x12": x12(*ERRORS, *MISMATCH, *UNKNOWN),
+            "edi/edi_850_20261202_errors.x12": x12(*ERRORS, *MISMATCH, *UNKNOWN, *OTHER, *VERSION),
             "edi/edi_850_20261202_cut.x12": x12(*CUT),
         },
     )
@@ -251,21 +255,26 @@ def test_envelope_errors_are_findings_on_the_orders_they_invalidate(built):
         "select rule_id, order_id, source_position, record_id like '%:segment:%' "
         "from intermediate.int_edi_envelope_failures order by source_line, rule_id, order_id",
     )
-    findings = {(rule, order, position) for rule, order, position, _ in rows}
+    findings = {(order, position, rule) for rule, order, position, _ in rows}
     assert all(has_segment for *_, has_segment in rows)
     assert findings == {
-        ("edi_transaction_segment_count", "ACME-E1", "segment 9"),
-        ("edi_transaction_control_match", "ACME-E2", "segment 16"),
-        ("edi_line_count", "ACME-E3", "segment 23"),
-        ("edi_group_control_match", "ACME-E5", "segment 41"),
-        ("edi_group_count", "ACME-E6", "segment 50"),
-        ("edi_group_count", None, "segment 52"),  # a group without sets: no order
-        ("edi_interchange_control_match", "ACME-M1", "segment 64"),
-        ("edi_partner_known", "NOBODY-U1", "segment 65"),
-        ("edi_interchange_incomplete", "GLOBEX-C1", "segment 7"),
-        ("edi_group_control_match", "GLOBEX-C1", "segment 7"),
-        ("edi_transaction_control_match", "GLOBEX-C1", "segment 3"),
+        ("ACME-E1", "segment 9", "edi_transaction_segment_count"),
+        ("ACME-E2", "segment 16", "edi_transaction_control_match"),
+        ("ACME-E3", "segment 23", "edi_line_count"),
+        ("ACME-E5", "segment 41", "edi_group_control_match"),
+        ("ACME-E6", "segment 50", "edi_group_count"),
+        (None, "segment 52", "edi_group_count"),  # a group without sets: no order
+        ("ACME-M1", "segment 64", "edi_interchange_control_match"),
+        ("NOBODY-U1", "segment 65", "edi_partner_known"),
+        (None, "segment 78", "edi_transaction_set_supported"),  # an 860 is no order
+        ("ACME-V1", "segment 84", "edi_version_supported"),
+        ("GLOBEX-C1", "segment 7", "edi_interchange_incomplete"),
+        ("GLOBEX-C1", "segment 7", "edi_group_control_match"),
+        ("GLOBEX-C1", "segment 3", "edi_transaction_control_match"),
     }
+    # every envelope rule of the catalogue has its case here
+    seeded = query(built["db"], "select rule_id from config.order_validation_rules where source_system = 'EDI'")
+    assert {rule for *_, rule in findings} == {rule for (rule,) in seeded}
     # a finding on an order carries the record id of the order's first line
     first_lines = query(
         built["db"],
@@ -291,6 +300,8 @@ def test_every_group_gets_its_997(built):
         ("errors.x12", "35"): ("R", 0),
         ("errors.x12", "41"): ("R", 0),
         ("errors.x12", "51"): ("R", 0),
+        ("errors.x12", "71"): ("R", 0),
+        ("errors.x12", "81"): ("R", 0),
         ("cut.x12", "61"): ("R", 0),
     }
     mixed = acks[("errors.x12", "31")]["ack_text"].splitlines()
@@ -316,6 +327,8 @@ def test_every_group_gets_its_997(built):
     assert "AK9*R*1*1*0*4~" in acks[("errors.x12", "32")]["ack_text"]
     assert "AK9*R*2*1*0*5~" in acks[("errors.x12", "34")]["ack_text"]
     assert "AK9*R*1*0*0*5~" in acks[("errors.x12", "35")]["ack_text"]
+    assert "AK2*860*0001~\nAK5*R*1~\nAK9*R*1*1*0~" in acks[("errors.x12", "71")]["ack_text"]
+    assert "AK9*R*1*1*0*2~" in acks[("errors.x12", "81")]["ack_text"]
     unknown = acks[("errors.x12", "51")]
     assert "is no trading partner" in unknown["reasons"] and unknown["recipient"] == "NOBODY"
     assert "has no IEA" in acks[("cut.x12", "61")]["reasons"]
@@ -327,10 +340,10 @@ def test_acknowledge_writes_each_997_once(built, tmp_path, capsys):
     outbox = tmp_path / "outbox"
     assert acknowledge_main(["--db", str(built["db"]), "--outbox", str(outbox), "--json"]) == 0
     first = json.loads(capsys.readouterr().out)
-    assert first["counts"] == {"sent": 9}
+    assert first["counts"] == {"sent": 11}
     written = sorted(str(p.relative_to(outbox)) for p in outbox.rglob("*") if p.is_file())
     assert "ACME/997_ACME_000000101_101.x12" in written and "NOBODY/997_NOBODY_000000501_51.x12" in written
-    assert len(written) == 9 and not any(name.endswith(".part") for name in written)
+    assert len(written) == 11 and not any(name.endswith(".part") for name in written)
     text = (outbox / "ACME/997_ACME_000000101_101.x12").read_text()
     assert (
         text
@@ -340,5 +353,5 @@ def test_acknowledge_writes_each_997_once(built, tmp_path, capsys):
     )
     assert acknowledge_main(["--db", str(built["db"]), "--outbox", str(outbox), "--json"]) == 0
     second = json.loads(capsys.readouterr().out)
-    assert second["counts"] == {"unchanged": 9}
-    assert query(built["db"], "select count(*) from raw.edi_ack_log") == [(9,)]
+    assert second["counts"] == {"unchanged": 11}
+    assert query(built["db"], "select count(*) from raw.edi_ack_log") == [(11,)]
