@@ -119,6 +119,27 @@ create table if not exists raw.notification_log (
 """
 
 
+# Written by the 997 sender (python -m recon_tools.acknowledge), one row per acknowledgement
+# file written to a partner's outbox; like the notification log, never by dbt.
+EDI_ACK_LOG_DDL = """
+create table if not exists raw.edi_ack_log (
+    ack_id varchar not null,
+    version integer not null,
+    recipient varchar not null,
+    load_id bigint,
+    interchange_control_number varchar,
+    group_control_number varchar,
+    group_status varchar not null,
+    content_hash varchar not null,
+    target varchar not null,
+    ack_file varchar not null,
+    run_id varchar not null,
+    sent_at timestamp not null,
+    primary key (ack_id, version)
+)
+"""
+
+
 def db_path_from_env(explicit: str | None = None) -> Path:
     """The database path: an explicit argument, else RECON_DB_PATH, else data/recon.duckdb in the project."""
     value = explicit or os.environ.get("RECON_DB_PATH")
@@ -234,6 +255,7 @@ def ensure_raw_layer(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(MANIFEST_DDL)
     con.execute(PROCESSING_LOG_DDL)
     con.execute(NOTIFICATION_LOG_DDL)
+    con.execute(EDI_ACK_LOG_DDL)
     for kind in FILE_KINDS:
         con.execute(
             raw_table_ddl(

@@ -22,7 +22,7 @@ current_files as (
         and file_kind not in ('web_orders', 'api_orders', 'edi_850')
         and {{ in_tested_scope({'files': [
             'pos_orders', 'oms_orders', 'stores', 'products', 'customers', 'prices', 'stock', 'review_decisions',
-            'manual_orders'
+            'manual_orders', 'partners'
         ]}, load='load_id') }}
 ),
 
@@ -38,7 +38,7 @@ raw_rows as (
     {%- for source_name, table in [
         ('pos', 'pos_order_lines'), ('oms', 'oms_orders'), ('reference', 'stores'), ('reference', 'products'),
         ('reference', 'customers'), ('reference', 'prices'), ('reference', 'stock'), ('review', 'review_decisions'),
-        ('manual', 'manual_order_lines')
+        ('manual', 'manual_order_lines'), ('reference', 'partners')
     ] %}
         select
             raw_table._load_id as load_id,
@@ -54,7 +54,7 @@ accounted as (
         ref('int_pos_order_lines_validated'), ref('int_oms_orders_validated'), ref('stg_reference__stores'),
         ref('stg_reference__products'), ref('stg_reference__customers'), ref('stg_reference__prices'),
         ref('stg_reference__stock'), ref('stg_review__decisions'), ref('int_validation_failures'),
-        ref('int_channel_order_lines_validated')
+        ref('int_channel_order_lines_validated'), ref('stg_reference__partners')
     ] %}
         select
             layer.load_id,
@@ -63,6 +63,14 @@ accounted as (
         semi join current_files on layer.load_id = current_files.load_id
         union all
     {%- endfor %}
+    -- an X12 segment is accounted for once staging assigned it to its envelopes (its
+    -- purchase orders are checked from there: stg_edi__order_lines, int_edi_envelope_failures)
+    select
+        edi_segments.load_id,
+        edi_segments.segment_number as source_line
+    from {{ ref('stg_edi__segments') }} as edi_segments
+    semi join current_files on edi_segments.load_id = current_files.load_id
+    union all
     select
         pos_lines.load_id,
         pos_lines.source_line

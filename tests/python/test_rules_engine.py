@@ -194,6 +194,21 @@ def seed_rules() -> list[dict[str, str]]:
 CASES_ELSEWHERE = {
     "review_decision_item_unknown": "test_review.py",
     "review_decision_item_closed": "test_review.py",
+    **dict.fromkeys(
+        (
+            "edi_interchange_control_match",
+            "edi_interchange_incomplete",
+            "edi_group_control_match",
+            "edi_group_count",
+            "edi_transaction_control_match",
+            "edi_transaction_segment_count",
+            "edi_line_count",
+            "edi_transaction_set_supported",
+            "edi_partner_known",
+            "edi_version_supported",
+        ),
+        "test_channel_edi.py",
+    ),
 }
 
 

@@ -1,0 +1,86 @@
+-- One row per functional group (GS ... GE) of the current EDI files, with its interchange's
+-- sender and the trading partner it resolves to: reference/partners.csv's isa_id (and
+-- isa_qualifier, when given) against ISA05/ISA06, else its gs_id against GS02.
+with
+
+segments as (
+    select * from {{ ref('stg_edi__segments') }}
+),
+
+interchanges as (
+    select * from {{ ref('stg_edi__interchanges') }}
+),
+
+partners as (
+    select * from {{ ref('stg_reference__partners') }}
+    where partner_id is not null
+),
+
+groups as (
+    select
+        load_id,
+        isa_segment,
+        gs_segment,
+        any_value(elements) filter (where segment_id = 'GS') as gs_elements,
+        any_value(elements[2]) filter (where segment_id = 'GS') as functional_id_code,
+        trim(any_value(elements[3]) filter (where segment_id = 'GS')) as gs_sender_id,
+        trim(any_value(elements[4]) filter (where segment_id = 'GS')) as gs_receiver_id,
+        any_value(elements[7]) filter (where segment_id = 'GS') as group_control_number,
+        any_value(elements[9]) filter (where segment_id = 'GS') as gs_version,
+        min(segment_number) filter (where segment_id = 'GE') as ge_segment,
+        arg_min(elements[2], segment_number) filter (where segment_id = 'GE') as ge_set_count,
+        arg_min(elements[3], segment_number) filter (where segment_id = 'GE') as ge_control_number,
+        count(*) filter (where segment_id = 'ST') as set_count,
+        max(segment_number) as last_segment
+    from segments
+    where gs_segment is not null
+    group by load_id, isa_segment, gs_segment
+),
+
+with_interchange as (
+    select
+        groups.*,
+        interchanges.source_file,
+        interchanges.file_business_date,
+        interchanges.interchange_number,
+        interchanges.sender_qualifier,
+        interchanges.sender_id,
+        interchanges.isa_control_number
+    from groups
+    inner join interchanges
+        on groups.load_id = interchanges.load_id and groups.isa_segment = interchanges.isa_segment
+),
+
+matched as (
+    select
+        with_interchange.load_id,
+        with_interchange.gs_segment,
+        partners.partner_id,
+        partners.is_active,
+        partners.customer_id
+    from with_interchange
+    inner join partners
+        on (
+            with_interchange.sender_id = partners.isa_id
+            and coalesce(with_interchange.sender_qualifier = partners.isa_qualifier, true)
+        )
+        or with_interchange.gs_sender_id = partners.gs_id
+    -- the ISA id first; one partner per group even when the snapshot names an id twice
+    qualify row_number() over (
+        partition by with_interchange.load_id, with_interchange.gs_segment
+        order by coalesce(with_interchange.sender_id = partners.isa_id, false) desc, partners.partner_id
+    ) = 1
+),
+
+final as (
+    select
+        with_interchange.*,
+        matched.partner_id,
+        coalesce(matched.is_active, false) as partner_is_active,
+        matched.customer_id
+    from with_interchange
+    left join matched
+        on with_interchange.load_id = matched.load_id and with_interchange.gs_segment = matched.gs_segment
+)
+
+select * from final
