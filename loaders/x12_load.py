@@ -12,8 +12,9 @@ and the number of its interchange in the file. Its position is its segment numbe
 ISA is segment 1).
 
 The file is rejected whole only when it cannot be split into segments: it does not start
-with an ISA, the ISA is not 106 characters, a later ISA declares other delimiters, a
-segment is empty or starts with no segment id, the bytes are not UTF-8. Envelope problems
+with an ISA, an ISA is not 106 characters or ends with another segment terminator than the
+first (each interchange may declare its own element, component and repetition separators),
+a segment is empty or starts with no segment id, the bytes are not UTF-8. Envelope problems
 (control numbers, counts, a missing IEA, GE or SE) land: dbt reports them and the 997
 acknowledgement says so (models/intermediate/int_edi_envelope_failures.sql).
 """
@@ -130,35 +131,71 @@ segments as (
         segment_number = max(segment_number) over () as is_last
     from pieces
 ),
-split as (
+-- Each interchange's ISA declares its element separator (its 4th character) and its
+-- component separator (its last): a segment uses those of the ISA before it.
+declared as (
     select
         segment_number,
         segment_text,
-        string_split(segment_text, $element) as parts
+        case when segment_text like 'ISA%' then substr(segment_text, 4, 1) end as isa_element,
+        case when segment_text like 'ISA%' then substr(segment_text, length(segment_text), 1) end as isa_component
     from segments
     where not (is_last and trim(segment_text, ' ' || chr(9)) = '')
+),
+delimited as (
+    select
+        segment_number,
+        segment_text,
+        isa_element is not null as is_isa,
+        coalesce(last_value(isa_element ignore nulls) over running, $element) as element_separator,
+        coalesce(last_value(isa_component ignore nulls) over running, $component) as component_separator,
+        count(isa_element) over running as interchange_number
+    from declared
+    window running as (order by segment_number rows between unbounded preceding and current row)
+),
+split as (
+    select
+        *,
+        string_split(segment_text, element_separator) as parts
+    from delimited
+),
+-- 005010's ISA11 (ISA12 00402 and later) is the repetition separator; 004010's is a code.
+repeated as (
+    select
+        *,
+        last_value(
+            case when is_isa then case when try_cast(parts[13] as integer) >= 402 then parts[12] else '' end end
+            ignore nulls
+        ) over (order by segment_number rows between unbounded preceding and current row) as repetition_separator
+    from split
 )
 select
     segment_number,
     segment_text,
     parts[1] as segment_id,
     to_json(parts)::varchar as elements,
-    sum(case when parts[1] = 'ISA' then 1 else 0 end) over (
-        order by segment_number rows between unbounded preceding and current row
-    ) as interchange_number,
+    element_separator,
+    component_separator,
+    nullif(repetition_separator, '') as repetition_separator,
+    greatest(interchange_number, 1) as interchange_number,
     case
         when segment_text = ''
             then 'is empty (two segment terminators with nothing between them)'
         when not regexp_full_match(parts[1], '[A-Za-z0-9]{{2,3}}')
             then 'starts with no segment id (2 or 3 letters or digits before the first element separator)'
-        when parts[1] = 'ISA' and (
-            length(segment_text) <> {ISA_LENGTH - 1} or substr(segment_text, 4, 1) <> $element
-            or len(parts) <> 17 or parts[17] <> $component
+        when is_isa and (
+            length(segment_text) <> {ISA_LENGTH - 1} or len(parts) <> 17 or parts[17] <> component_separator
         )
-            then 'is an ISA that declares other delimiters than the file''s first ISA (or is not 106 '
-                || 'characters): one file uses one set of delimiters'
+            then 'is an ISA that is not the fixed-width ISA of 106 characters, or ends with another segment '
+                || 'terminator than the file''s first ISA (one file uses one segment terminator)'
+        when is_isa and (
+            regexp_matches(element_separator || component_separator, '[A-Za-z0-9 ]')
+            or element_separator = component_separator
+            or $terminator in (element_separator, component_separator)
+        )
+            then 'is an ISA that declares unusable delimiters (letters, digits, spaces, or the same character twice)'
     end as problem
-from split
+from repeated
 """  # noqa: S608 - constants
 
 INSERT_SQL = f"""
@@ -168,8 +205,8 @@ insert into raw.edi_segments (
     _file_sha256, _load_id, _loaded_at
 )
 select
-    cast(interchange_number as varchar), segment_id, segment_text, elements, ?, ?, ?, ?, null, ?,
-    segment_number, 'segment ' || segment_number, ?, ?, ?
+    cast(interchange_number as varchar), segment_id, segment_text, elements, element_separator,
+    component_separator, repetition_separator, ?, null, ?, segment_number, 'segment ' || segment_number, ?, ?, ?
 from {LANDING_TABLE}
 order by segment_number
 """  # noqa: S608 - a constant name
@@ -220,9 +257,6 @@ def land_x12(
         con.execute(
             INSERT_SQL,
             [
-                delimiters.element,
-                delimiters.component,
-                delimiters.repetition,
                 delimiters.segment,
                 source_file,
                 _sha256(path),

@@ -1,5 +1,5 @@
 -- One row per channel order line (web, EDI, API, manual) and failed check: the rule
--- catalogue's channel_* rules, the same checks as the POS where the channel has the field
+-- catalogue's channel_* rules (and the X12 envelope findings, int_edi_envelope_failures), the same checks as the POS where the channel has the field
 -- (docs/channels.md). Order-level checks (totals, ship-to, payment, operator) report once
 -- per order, on its first line, with the order's position.
 -- A table rebuilt at every build: the error layer (int_validation_failures) replaces every
@@ -331,6 +331,27 @@ final as (
             as source_position
     from flattened
     inner join lines on flattened.record_id = lines.record_id
+),
+
+-- X12 envelope problems (rules edi_*), on the orders they invalidate
+envelope_failures as (
+    select
+        source_system,
+        record_id,
+        load_id,
+        source_file,
+        source_line,
+        business_date,
+        order_id,
+        order_key,
+        rule_id,
+        field_name,
+        failed_value,
+        message,
+        source_position
+    from {{ ref('int_edi_envelope_failures') }}
 )
 
 select * from final
+union all
+select * from envelope_failures

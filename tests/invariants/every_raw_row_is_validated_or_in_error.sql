@@ -79,6 +79,20 @@ accounted as (
     semi join rejected_items
         on pos_lines.order_key = rejected_items.item_order_key or pos_lines.record_id = rejected_items.item_record_id
     union all
+    -- a channel order line of an order with a finding on another of its lines
+    select
+        channel_lines.load_id,
+        channel_lines.source_line
+    from {{ ref('int_channel_order_lines') }} as channel_lines
+    semi join (
+        select distinct
+            lines_in_error.load_id,
+            lines_in_error.order_position
+        from {{ ref('int_channel_order_lines') }} as lines_in_error
+        semi join {{ ref('int_validation_failures') }} as failures on lines_in_error.record_id = failures.record_id
+    ) as orders_in_error
+        on channel_lines.load_id = orders_in_error.load_id and channel_lines.order_position = orders_in_error.order_position
+    union all
     select
         oms_rows.load_id,
         oms_rows.source_line

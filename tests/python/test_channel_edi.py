@@ -112,6 +112,26 @@ def test_several_interchanges_of_one_file_are_numbered(tmp_path):
     assert [s["interchange_number"] for s in segments].count("2") == len(second)
 
 
+def test_each_interchange_of_a_file_uses_the_separators_its_isa_declares(tmp_path):
+    # a batch from two partners: '*' and ':' in the first interchange, '|' and '^' in the second
+    first = interchange("ACMEBUYER", "000000001", [group("1", [purchase_order("0001", "A1")])])
+    second = [
+        segment.replace("*", "|")
+        for segment in interchange("GLOBEX", "000000002", [group("2", [purchase_order("0001", "G1")])])
+    ]
+    second[0] = isa("GLOBEX", "000000002", version="00501", e="|", c="^", r="!")
+    path = tmp_path / "edi_850_20261201.x12"
+    path.write_bytes(x12(*first, *second).encode())
+    rows, segments = land(path)
+    assert rows == len(first) + len(second)
+    po1 = [s for s in segments if s["segment_id"] == "PO1"]
+    assert [json.loads(s["elements"])[:3] for s in po1] == [["PO1", "1", "1"], ["PO1", "1", "1"]]
+    assert [(s["element_separator"], s["component_separator"], s["repetition_separator"]) for s in po1] == [
+        ("*", ">", None),
+        ("|", "^", "!"),
+    ]
+
+
 GOOD = x12(*interchange("ACMEBUYER", "000000001", [group("1", [purchase_order("0001", "A1")])]))
 
 
@@ -130,7 +150,7 @@ GOOD = x12(*interchange("ACMEBUYER", "000000001", [group("1", [purchase_order("0
             .replace("*P*>~", "*P*>!")
             .replace("P*>!", "P*>~", 1)
             .encode(),
-            "segment 12 is an ISA that declares other delimiters",
+            "segment 12 is an ISA that is not the fixed-width ISA",
             id="later-isa-other-terminator",
         ),
         pytest.param(GOOD.replace("BEG*", "~BEG*").encode(), "segment 4 is empty", id="empty-segment"),

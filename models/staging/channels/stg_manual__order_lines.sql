@@ -48,7 +48,9 @@ final as (
         source_file,
         source_line,
         'line ' || source_line as source_position,
-        'line ' || source_line as order_position,
+        -- an order is its lines in one file: its position is its first line
+        'line ' || min(source_line) over (partition by load_id, coalesce({{ normalize_order_key('order_id') }}, cast(source_line as varchar)))
+            as order_position,
         file_business_date,
         order_id,
         {{ normalize_order_key('order_id') }} as order_key,
