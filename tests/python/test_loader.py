@@ -307,6 +307,7 @@ def test_empty_drop_creates_the_raw_layer(tmp_path, ingest, db_path):
         "file_manifest",
         "processing_log",
         "notification_log",
+        "handoff_log",
     }
 
 
