@@ -243,11 +243,7 @@ def raw_table_ddl(
     """DDL of one raw data table: every delivered column as text, then the lineage columns."""
     cols = ",\n".join(f'    "{name}" varchar' for name in columns)
     lineage = (
-        HAND_ENTERED_LINEAGE_COLUMNS
-        if entered_by_hand
-        else DOCUMENT_LINEAGE_COLUMNS
-        if documents
-        else LINEAGE_COLUMNS
+        HAND_ENTERED_LINEAGE_COLUMNS if entered_by_hand else DOCUMENT_LINEAGE_COLUMNS if documents else LINEAGE_COLUMNS
     )
     return f"create table if not exists raw.{table} (\n{cols},\n{lineage})"
 
