@@ -68,9 +68,12 @@ where orders.export_status in ('new', 'amended')
 """
 
 # The OMS import file (docs/handoff.md): the columns in this order, one row per order line,
-# the header fields repeated on each line.
-BATCH_SQL = """
+# the header fields repeated on each line. The lines of every order due are gathered once;
+# each batch is then a range of order numbers.
+LINES_SQL = """
+create or replace temp table handoff_lines as
 select
+    due.order_number,
     due.record_type,
     due.handoff_id,
     due.version,
@@ -101,8 +104,13 @@ select
 from handoff_due as due
 inner join marts.order_staging_validated as lines
     on lines.channel = due.channel and lines.order_key = due.order_key
-where due.order_number between ? and ?
-order by due.order_number, lines.line_number
+"""
+
+BATCH_SQL = """
+select * exclude (order_number)
+from handoff_lines
+where order_number between ? and ?
+order by order_number, line_number
 """
 
 RECORD_SQL = """
@@ -281,6 +289,8 @@ def export(
         report.already_exported = int(exported.fetchone()[0])  # type: ignore[index]
         stamp = batch_stamp(con, datetime.now(UTC))
         report.batches = plan_batches(con, stamp, batch_size)
+        if report.batches and not dry_run:
+            con.execute(LINES_SQL)
         if dry_run:
             for batch in report.batches:
                 batch.outcome = "would_export"
