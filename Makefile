@@ -17,8 +17,10 @@ DB ?= $(or $(RECON_DB_PATH),data/recon.duckdb)
 DASHBOARD_PORT ?= 8501
 # Where make notify delivers: a folder or sftp://user@host[:port]/path (recon_tools/notify.py).
 OUTBOX ?= data/outbox
+# Where make handoff writes the OMS import batches: a folder or sftp://user@host[:port]/path (docs/handoff.md).
+HANDOFF_OUTBOX ?= data/oms_import
 
-.PHONY: help setup system-deps demo demo-next-day build test lint format docs docs-serve report notify bi dashboard clean bench bench-sftp
+.PHONY: help setup system-deps demo demo-next-day build test lint format docs docs-serve report notify handoff bi dashboard clean bench bench-sftp
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -90,6 +92,9 @@ report: setup ## write the operations report (HTML + missing-orders CSV) for the
 
 notify: setup ## send the notifications due (findings to sources, missing orders to the OMS team) to $$OUTBOX (data/outbox)
 	$(BIN)/python -m recon_tools.notify --db $(DB) --outbox $(OUTBOX) $(NOTIFY_ARGS)
+
+handoff: setup ## export the validated channel orders not yet handed off (new or corrected) to $$HANDOFF_OUTBOX (data/oms_import)
+	$(BIN)/python -m recon_tools.handoff --db $(DB) --outbox $(HANDOFF_OUTBOX) $(HANDOFF_ARGS)
 
 bi: setup ## set up data/bi.duckdb, the read-only database for BI tools
 	$(BIN)/python -m recon_tools.bi init --db $(DB)

@@ -140,6 +140,29 @@ create table if not exists raw.edi_ack_log (
 """
 
 
+# Written by the order hand-off (python -m recon_tools.handoff), one row per validated channel
+# order exported to the OMS outbox, per version: never by dbt, so it survives a full refresh.
+# In the raw layer, created with it, so the dbt source that reads it exists before the first export.
+HANDOFF_LOG_DDL = """
+create table if not exists raw.handoff_log (
+    handoff_id varchar not null,
+    version integer not null,
+    record_type varchar not null,
+    channel varchar not null,
+    order_id varchar not null,
+    business_date date,
+    content_hash varchar not null,
+    line_count bigint not null,
+    order_total decimal(18, 2),
+    batch_file varchar not null,
+    target varchar not null,
+    run_id varchar not null,
+    exported_at timestamp not null,
+    primary key (handoff_id, version)
+)
+"""
+
+
 def db_path_from_env(explicit: str | None = None) -> Path:
     """The database path: an explicit argument, else RECON_DB_PATH, else data/recon.duckdb in the project."""
     value = explicit or os.environ.get("RECON_DB_PATH")
@@ -256,6 +279,7 @@ def ensure_raw_layer(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(PROCESSING_LOG_DDL)
     con.execute(NOTIFICATION_LOG_DDL)
     con.execute(EDI_ACK_LOG_DDL)
+    con.execute(HANDOFF_LOG_DDL)
     for kind in FILE_KINDS:
         con.execute(
             raw_table_ddl(

@@ -313,6 +313,7 @@ def test_empty_drop_creates_the_raw_layer(tmp_path, ingest, db_path):
         "processing_log",
         "notification_log",
         "edi_ack_log",
+        "handoff_log",
     }
 
 
