@@ -20,7 +20,7 @@ OUTBOX ?= data/outbox
 # Where make handoff writes the OMS import batches: a folder or sftp://user@host[:port]/path (docs/handoff.md).
 HANDOFF_OUTBOX ?= data/oms_import
 
-.PHONY: help setup system-deps demo demo-next-day build test lint format docs docs-serve report notify handoff bi dashboard clean bench bench-sftp
+.PHONY: help setup system-deps demo demo-next-day build test lint format docs docs-serve report notify acknowledge handoff bi dashboard clean bench bench-sftp
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -38,11 +38,14 @@ setup: $(STAMP) ## create ./.venv and install the project (idempotent)
 system-deps: ## install OpenSSH server and Chromium for the tests when missing (needs root and apt)
 	@bash scripts/ensure-system-packages.sh
 
-# The demo's daily job: land the drop, build, send the notifications due, print the summary.
+# The demo's daily job: land the drop, build, send the notifications due and the EDI partners'
+# 997 acknowledgements, hand the validated channel orders to the OMS, print the summary.
 define demo_daily_job
 	RECON_DB_PATH=$(DB) $(BIN)/python -m loaders ingest --from $(DEMO_DROP)
 	RECON_DB_PATH=$(DB) $(BIN)/dbt build --quiet --warn-error-options '{"error": []}'
 	$(BIN)/python -m recon_tools.notify --db $(DB) --outbox $(DEMO_OUTBOX)
+	$(BIN)/python -m recon_tools.acknowledge --db $(DB) --outbox $(DEMO_OUTBOX)/edi_997
+	$(BIN)/python -m recon_tools.handoff --db $(DB) --outbox $(DEMO_OUTBOX)/oms_import
 	@echo
 	@RECON_DB_PATH=$(DB) $(BIN)/python -m recon_tools.summary
 endef
@@ -92,6 +95,9 @@ report: setup ## write the operations report (HTML + missing-orders CSV) for the
 
 notify: setup ## send the notifications due (findings to sources, missing orders to the OMS team) to $$OUTBOX (data/outbox)
 	$(BIN)/python -m recon_tools.notify --db $(DB) --outbox $(OUTBOX) $(NOTIFY_ARGS)
+
+acknowledge: setup ## send the EDI partners the 997 acknowledgements not yet sent to $$OUTBOX (data/outbox)
+	$(BIN)/python -m recon_tools.acknowledge --db $(DB) --outbox $(OUTBOX) $(ACK_ARGS)
 
 handoff: setup ## export the validated channel orders not yet handed off (new or corrected) to $$HANDOFF_OUTBOX (data/oms_import)
 	$(BIN)/python -m recon_tools.handoff --db $(DB) --outbox $(HANDOFF_OUTBOX) $(HANDOFF_ARGS)

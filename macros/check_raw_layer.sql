@@ -11,9 +11,13 @@
                 ~ "The database path comes from RECON_DB_PATH (default data/recon.duckdb)."
             ) }}
         {%- endif -%}
-        {#- A raw layer an earlier version made lacks the tables the review, notification and hand-off
-            commands write: the loader adds them (ensure_raw_layer), with nothing to load. -#}
-        {%- for table in ['review_decisions', 'notification_log', 'handoff_log'] -%}
+        {#- A raw layer an earlier version made lacks the tables the review, notification, 997 and
+            hand-off commands write, and the order channels' tables: the loader adds them
+            (ensure_raw_layer), with nothing to load. -#}
+        {%- for table in [
+            'review_decisions', 'notification_log', 'handoff_log', 'edi_ack_log', 'partners', 'web_orders',
+            'edi_segments', 'api_orders', 'manual_order_lines'
+        ] -%}
             {%- if adapter.get_relation(database=target.database, schema='raw', identifier=table) is none -%}
                 {{ exceptions.raise_compiler_error(
                     "The raw layer in " ~ target.path ~ " has no raw." ~ table ~ " (it was made by an earlier "
