@@ -240,8 +240,10 @@ channel_findings as (
         count(distinct record_id) filter (where severity = 'error') as records_in_error,
         count(distinct record_id) filter (where severity = 'warn') as records_with_warnings,
         count(distinct coalesce(order_key, record_id)) filter (where severity = 'error') as orders_with_errors
-    from {{ ref('int_validation_failures') }}
-    where source_system in ('WEB', 'EDI', 'API', 'MANUAL') and rule_id not in ('file_rejected', 'file_ignored')
+    from {{ ref('int_validation_failures') }} as failures
+    -- the findings of order lines (an X12 envelope problem outside any order is not an order's)
+    semi join {{ ref('int_channel_order_lines') }} as lines on failures.record_id = lines.record_id
+    where source_system in ('WEB', 'EDI', 'API', 'MANUAL')
     group by source_system, business_date
 ),
 

@@ -1,5 +1,5 @@
 -- Nothing of a channel file is silently dropped: every order document of a current web or
--- API file, and every transaction set (ST segment) of a current EDI file, is an order of
+-- API file, and every purchase order (ST*850 segment) of a current EDI file, is an order of
 -- int_channel_order_lines at the same position; and every such order is in the validated
 -- layer or has a finding in the error layer. Returns one row per order that is not.
 -- (Manual files are line-based: every_raw_row_is_validated_or_in_error checks them.)
@@ -29,7 +29,7 @@ delivered as (
         _source_position as order_position
     from {{ source('edi', 'edi_segments') }}
     semi join current_files on edi_segments._load_id = current_files.load_id
-    where segment_id = 'ST'
+    where segment_id = 'ST' and json_extract_string(elements, '$[1]') = '850'
 ),
 
 lines as (

@@ -160,6 +160,9 @@ def built(tmp_path_factory: pytest.TempPathFactory, dbt_dirs: dict[str, Path]) -
             "manual/manual_orders_20261120.csv": manual_file(*CLEAN, *case_lines),
             "oms/oms_orders_20261120.csv": oms_file(*OMS_DAY1),
             "oms/oms_orders_20261121.csv": oms_file(*OMS_DAY2),
+            # names a channel folder does not know: ignored, reported as the channel's
+            "web/orders_20261120.json": '{"orders": []}',
+            "manual/manual_orders_2026-11-20.csv": manual_file(line("X-1")),
             **REFERENCE,
         },
     )
@@ -244,3 +247,16 @@ def test_the_channel_figures_add_up_and_raise_the_alert(built):
     assert len(metrics) == 1
     assert metrics[0]["is_error_rate_alert"] is True
     assert metrics[0]["orders_with_errors"] > 0 and metrics[0]["orders"] >= metrics[0]["orders_with_errors"]
+
+
+def test_an_unknown_name_in_a_channel_folder_is_reported_to_that_channel(built):
+    ignored = query(
+        built["db"],
+        "select source_system, source_file, message from marts.fct_validation_errors where rule_id = 'file_ignored' "
+        "order by source_file",
+    )
+    assert [(system, file) for system, file, _ in ignored] == [
+        ("MANUAL", "manual/manual_orders_2026-11-20.csv"),
+        ("WEB", "web/orders_20261120.json"),
+    ]
+    assert all("web/web_orders_YYYYMMDD" in message for *_, message in ignored)
