@@ -39,3 +39,12 @@
     {%- endfor %}
     where false
 {% endmacro %}
+
+{% macro channel_dates(date_column) %}
+    {#- The business dates whose channel rows a build recomputes (the grain `dates` of the
+        channel models, macros/recompute.sql): the dates of the changed channel deliveries
+        (new, corrected or superseded files). A channel order's checks read its own file and
+        the other files of its date (a customer's day); an order id's earlier copies are read
+        whatever their date (rule channel_order_duplicate). -#}
+    ({{ date_column }} in ({{ changed_load_dates(['web_orders', 'edi_850', 'api_orders', 'manual_orders']) }}))
+{% endmacro %}

@@ -19,13 +19,21 @@ code_lists as (
             (select string_agg(currency_code, ',' order by currency_code) from {{ ref('currencies') }})
             || '|' || (select string_agg(source_system, ',' order by source_system) from {{ ref('source_systems') }})
             || '|' || (select string_agg(order_status, ',' order by order_status) from {{ ref('order_statuses') }})
+            || '|' || (
+                select string_agg(concat_ws(':', country_code, postal_code_pattern), ',' order by country_code)
+                from {{ ref('countries') }}
+            )
+            || '|' || (
+                select string_agg(channel || ':' || payment_method, ',' order by channel, payment_method)
+                from {{ ref('payment_methods') }}
+            )
         ) as part
 ),
 
 reference_snapshots as (
     select coalesce(string_agg(file_kind || ':' || load_id, ',' order by file_kind), 'none') as part
     from {{ ref('stg_loader__file_versions') }}
-    where is_current_version and file_kind in ('stores', 'products', 'customers', 'prices', 'stock')
+    where is_current_version and file_kind in ('stores', 'products', 'customers', 'prices', 'stock', 'partners')
 ),
 
 previous as (

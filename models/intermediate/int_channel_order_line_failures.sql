@@ -1,15 +1,23 @@
 -- One row per channel order line (web, EDI, API, manual) and failed check: the rule
--- catalogue's channel_* rules (and the X12 envelope findings, int_edi_envelope_failures), the same checks as the POS where the channel has the field
--- (docs/channels.md). Order-level checks (totals, ship-to, payment, operator) report once
--- per order, on its first line, with the order's position.
--- A table rebuilt at every build: the error layer (int_validation_failures) replaces every
--- finding of a source other than POS and OMS at each build.
-{{ config(materialized = 'table') }}
+-- catalogue's channel_* rules (and the X12 envelope findings, int_edi_envelope_failures),
+-- the same checks as the POS where the channel has the field (docs/channels.md).
+-- Order-level checks (totals, ship-to, payment, operator) report once per order, on its
+-- first line, with the order's position.
+-- Incremental by business date (macro channel_dates), as int_channel_order_lines: a date's
+-- findings are recomputed with its deliveries. The error layer (int_validation_failures)
+-- takes every channel finding at each build.
+{{ config(
+    materialized = 'incremental',
+    incremental_strategy = 'recompute',
+    on_schema_change = 'append_new_columns',
+    meta = {'grain': {'date': 'business_date', 'dates': 'channel_dates'}}
+) }}
 
 with
 
 lines as (
     select * from {{ ref('int_channel_order_lines') }}
+    where {{ in_recompute_scope(date='file_business_date') }}
 ),
 
 thresholds as (
@@ -62,23 +70,26 @@ order_facts as (
     group by load_id, channel, order_key
 ),
 
+-- Every copy of the orders in scope, whatever its date: the earliest file holding an order
+-- (by business date, then file name, which a correction keeps) is the order; a later file's
+-- copy is a duplicate.
 order_deliveries as (
     select distinct
-        channel,
-        order_key,
-        load_id,
-        file_business_date
-    from lines
-    where order_key is not null
+        all_lines.channel,
+        all_lines.order_key,
+        all_lines.load_id,
+        all_lines.file_business_date,
+        all_lines.source_file
+    from {{ ref('int_channel_order_lines') }} as all_lines
+    semi join lines on all_lines.channel = lines.channel and all_lines.order_key = lines.order_key
 ),
 
--- The earliest file holding an order is the order; a later file's copy is a duplicate.
 order_files as (
     select
         channel,
         order_key,
         load_id,
-        rank() over (partition by channel, order_key order by file_business_date, load_id) as file_rank
+        rank() over (partition by channel, order_key order by file_business_date, source_file) as file_rank
     from order_deliveries
 ),
 
@@ -350,6 +361,7 @@ envelope_failures as (
         message,
         source_position
     from {{ ref('int_edi_envelope_failures') }}
+    where {{ in_recompute_scope(date='business_date') }}
 )
 
 select * from final

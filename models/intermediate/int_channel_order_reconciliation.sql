@@ -1,48 +1,20 @@
 -- One row per channel order (web, EDI, API, manual): is it in the OMS? An order is one
--- order id of a channel; its earliest file's copy gives its date and total (a later copy is
--- a duplicate finding). It matches the OMS rows of the current OMS files whose
+-- order id of a channel; its earliest file's copy (int_channel_orders) gives its date and
+-- total (a later copy is a duplicate finding). It matches the OMS rows of the current OMS files whose
 -- source_system is its channel and whose source_order_id, trimmed and upper-cased, is its
--- id (as POS orders match). A table rebuilt at every build: the channels' few hundred
--- orders a day are reconciled whole against the OMS files loaded so far.
+-- id (as POS orders match). A table rebuilt at every build from one row per order (not per
+-- line): a new OMS file may match any earlier day's channel order.
 {{ config(materialized = 'table') }}
 
 with
 
-lines as (
-    select * from {{ ref('int_channel_order_lines') }}
-    where order_key is not null
-),
-
-findings as (
-    select * from ({{ enabled_findings(ref('int_channel_order_line_failures')) }})
-),
-
-rules as (
-    select * from {{ ref('order_validation_rules') }}
-),
-
-oms_loads as (
-    {{ current_loads('oms_orders') }}
-),
-
 copies as (
     select
-        channel,
-        order_key,
-        load_id,
-        min(file_business_date) as business_date,
-        min(source_file) as source_file,
-        min(order_position) as order_position,
-        min(order_id) as order_id,
-        min(customer_id) as customer_id,
-        min(partner_id) as partner_id,
-        min(ordered_at) as ordered_at,
-        min(currency) as currency,
-        count(*) filter (where line_number_text is not null or sku is not null) as line_count,
-        min(order_total) as order_total,
-        rank() over (partition by channel, order_key order by min(file_business_date), load_id) as copy_rank
-    from lines
-    group by channel, order_key, load_id
+        *,
+        rank() over (partition by channel, order_key order by business_date, source_file) as copy_rank,
+        bool_or(has_validation_errors) over (partition by channel, order_key) as any_copy_has_errors
+    from {{ ref('int_channel_orders') }}
+    where order_key is not null
 ),
 
 orders as (
@@ -50,13 +22,8 @@ orders as (
     where copy_rank = 1
 ),
 
-orders_in_error as (
-    select distinct
-        findings.source_system as channel,
-        findings.order_key
-    from findings
-    inner join rules on findings.rule_id = rules.rule_id
-    where rules.severity = 'error' and findings.order_key is not null
+oms_loads as (
+    {{ current_loads('oms_orders') }}
 ),
 
 oms_rows as (
@@ -136,7 +103,7 @@ final as (
         coalesce(
             abs(representative_match.order_total - orders.order_total) > {{ var('amount_tolerance') }}, false
         ) as has_amount_mismatch,
-        orders_in_error.order_key is not null as has_validation_errors,
+        orders.any_copy_has_errors as has_validation_errors,
         cast(representative_match.order_total as decimal(18, 2)) as oms_order_total,
         representative_match.order_status as oms_order_status,
         match_summary.first_oms_business_date as oms_business_date,
@@ -149,7 +116,6 @@ final as (
     left join match_summary on orders.channel = match_summary.channel and orders.order_key = match_summary.order_key
     left join representative_match
         on orders.channel = representative_match.channel and orders.order_key = representative_match.order_key
-    left join orders_in_error on orders.channel = orders_in_error.channel and orders.order_key = orders_in_error.order_key
 )
 
 select * from final

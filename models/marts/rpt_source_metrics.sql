@@ -223,27 +223,29 @@ channel_files as (
     group by source_system, business_date
 ),
 
-channel_lines as (
+channel_orders as (
     select
         channel as source_system,
-        file_business_date as business_date,
-        count(*) as records_received,
-        count(distinct coalesce(order_key, record_id)) as orders
-    from {{ ref('int_channel_order_lines') }}
-    group by channel, file_business_date
+        business_date,
+        sum(record_count) as records_received,
+        count(distinct order_ref) as orders,
+        count(distinct order_ref) filter (where has_validation_errors) as orders_with_errors
+    from {{ ref('int_channel_orders') }}
+    group by channel, business_date
 ),
 
+-- the findings of order lines (an X12 envelope problem outside any order is not a record's)
 channel_findings as (
     select
         source_system,
         business_date,
         count(distinct record_id) filter (where severity = 'error') as records_in_error,
-        count(distinct record_id) filter (where severity = 'warn') as records_with_warnings,
-        count(distinct coalesce(order_key, record_id)) filter (where severity = 'error') as orders_with_errors
-    from {{ ref('int_validation_failures') }} as failures
-    -- the findings of order lines (an X12 envelope problem outside any order is not an order's)
-    semi join {{ ref('int_channel_order_lines') }} as lines on failures.record_id = lines.record_id
-    where source_system in ('WEB', 'EDI', 'API', 'MANUAL')
+        count(distinct record_id) filter (where severity = 'warn') as records_with_warnings
+    from {{ ref('int_validation_failures') }}
+    where
+        source_system in ('WEB', 'EDI', 'API', 'MANUAL')
+        and rule_id not in ('file_rejected', 'file_ignored')
+        and (order_key is not null or source_system <> 'EDI')
     group by source_system, business_date
 ),
 
@@ -253,40 +255,40 @@ channel_final as (
         channel_files.business_date,
         cast(channel_files.files_loaded as bigint) as files_loaded,
         cast(channel_files.rejected_files as bigint) as rejected_files,
-        cast(coalesce(channel_lines.records_received, 0) as bigint) as records_received,
-        cast(coalesce(channel_lines.records_received, 0) - coalesce(channel_findings.records_in_error, 0) as bigint)
+        cast(coalesce(channel_orders.records_received, 0) as bigint) as records_received,
+        cast(coalesce(channel_orders.records_received, 0) - coalesce(channel_findings.records_in_error, 0) as bigint)
             as records_validated,
         cast(coalesce(channel_findings.records_in_error, 0) as bigint) as records_in_error,
         cast(coalesce(channel_findings.records_with_warnings, 0) as bigint) as records_with_warnings,
         cast(
             case
-                when channel_lines.records_received > 0
-                    then 1 - coalesce(channel_findings.records_in_error, 0) / channel_lines.records_received
+                when channel_orders.records_received > 0
+                    then 1 - coalesce(channel_findings.records_in_error, 0) / channel_orders.records_received
             end as decimal(7, 4)
         ) as success_rate,
         cast(
             case
-                when channel_lines.records_received > 0
-                    then coalesce(channel_findings.records_in_error, 0) / channel_lines.records_received
+                when channel_orders.records_received > 0
+                    then coalesce(channel_findings.records_in_error, 0) / channel_orders.records_received
             end as decimal(7, 4)
         ) as error_rate,
         cast(coalesce(channel_files.processing_seconds, 0) as decimal(12, 3)) as processing_seconds,
         cast(0 as bigint) as open_review_items,
         coalesce(
-            coalesce(channel_findings.orders_with_errors, 0) / nullif(channel_lines.orders, 0)
+            coalesce(channel_orders.orders_with_errors, 0) / nullif(channel_orders.orders, 0)
             > {{ var('alert_error_rate') }},
             false
         ) as is_error_rate_alert,
-        cast(coalesce(channel_lines.orders, 0) as bigint) as orders,
-        cast(coalesce(channel_findings.orders_with_errors, 0) as bigint) as orders_with_errors,
-        cast(coalesce(channel_findings.orders_with_errors, 0) / nullif(channel_lines.orders, 0) as decimal(7, 4))
+        cast(coalesce(channel_orders.orders, 0) as bigint) as orders,
+        cast(coalesce(channel_orders.orders_with_errors, 0) as bigint) as orders_with_errors,
+        cast(coalesce(channel_orders.orders_with_errors, 0) / nullif(channel_orders.orders, 0) as decimal(7, 4))
             as order_error_rate,
         cast(0 as bigint) as open_review_orders
     from channel_files
-    left join channel_lines
+    left join channel_orders
         on
-            channel_files.source_system = channel_lines.source_system
-            and channel_files.business_date = channel_lines.business_date
+            channel_files.source_system = channel_orders.source_system
+            and channel_files.business_date = channel_orders.business_date
     left join channel_findings
         on
             channel_files.source_system = channel_findings.source_system

@@ -49,6 +49,15 @@ raw_rows as (
     {%- endfor %}
 ),
 
+channel_orders_in_error as (
+    select distinct
+        lines_in_error.load_id,
+        lines_in_error.order_position
+    from {{ ref('int_channel_order_lines') }} as lines_in_error
+    semi join current_files on lines_in_error.load_id = current_files.load_id
+    semi join {{ ref('int_validation_failures') }} as failures on lines_in_error.record_id = failures.record_id
+),
+
 accounted as (
     {%- for relation in [
         ref('int_pos_order_lines_validated'), ref('int_oms_orders_validated'), ref('stg_reference__stores'),
@@ -84,14 +93,11 @@ accounted as (
         channel_lines.load_id,
         channel_lines.source_line
     from {{ ref('int_channel_order_lines') }} as channel_lines
-    semi join (
-        select distinct
-            lines_in_error.load_id,
-            lines_in_error.order_position
-        from {{ ref('int_channel_order_lines') }} as lines_in_error
-        semi join {{ ref('int_validation_failures') }} as failures on lines_in_error.record_id = failures.record_id
-    ) as orders_in_error
-        on channel_lines.load_id = orders_in_error.load_id and channel_lines.order_position = orders_in_error.order_position
+    semi join current_files on channel_lines.load_id = current_files.load_id
+    semi join channel_orders_in_error
+        on
+            channel_lines.load_id = channel_orders_in_error.load_id
+            and channel_lines.order_position = channel_orders_in_error.order_position
     union all
     select
         oms_rows.load_id,

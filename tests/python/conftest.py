@@ -61,7 +61,8 @@ def oms_file(*rows: str, header: str = OMS_HEADER) -> str:
 # the longest first, so that both finish at about the same time. Seconds of dbt builds per
 # file, measured: incremental 230, pipeline 200, rules engine 180, bi 75, hostile 65,
 # purge recovery 60, first hour 60, docs site 55, handoff 45, review 40, dashboard 30, report 30,
-# notify 25, channel EDI 20, channel web and API 20, channel rules 15; the others take seconds. Files not listed run last, in name order.
+# notify 25, channel EDI 20, channel web and API 20, channel rules 15; the others take seconds.
+# Files not listed run last, in name order.
 LONGEST_FIRST = (
     "test_incremental.py",
     "test_pipeline.py",
