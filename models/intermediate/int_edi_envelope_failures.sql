@@ -4,10 +4,19 @@
 -- stg_edi__order_lines, so that the validated layer drops the whole order. A problem that
 -- concerns no order (a group without transaction sets, a set that is no 850) is one finding
 -- on the segment where it shows (record_id load_id:segment:N).
+-- Incremental by business date (macro channel_dates), as the other channel models.
+{{ config(
+    materialized = 'incremental',
+    incremental_strategy = 'recompute',
+    on_schema_change = 'append_new_columns',
+    meta = {'grain': {'date': 'business_date', 'dates': 'channel_dates'}}
+) }}
+
 with
 
 issues as (
     select * from {{ ref('int_edi_envelope_issues') }}
+    where {{ in_recompute_scope(date='business_date') }}
 ),
 
 orders as (
@@ -18,7 +27,7 @@ orders as (
         st_segment,
         load_id || ':segment:' || coalesce(first_po1_segment, st_segment) as record_id
     from {{ ref('stg_edi__transaction_sets') }}
-    where transaction_set_id = '850'
+    where transaction_set_id = '850' and {{ in_recompute_scope(date='file_business_date') }}
 ),
 
 order_ids as (
@@ -27,6 +36,7 @@ order_ids as (
         order_id,
         order_key
     from {{ ref('stg_edi__order_lines') }}
+    where {{ in_recompute_scope(date='file_business_date') }}
 ),
 
 affected as (

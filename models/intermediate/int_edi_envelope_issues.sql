@@ -4,18 +4,29 @@
 -- marts.rpt_edi_acknowledgements into the 997 that answers each group. ack_code is the X12
 -- 997 code: AK502 for a set, AK905 for a group (null where X12 has none).
 -- Only the enabled rules of the catalogue (seeds/order_validation_rules.csv) count.
+-- Incremental by business date (macro channel_dates), as the other channel models.
+{{ config(
+    materialized = 'incremental',
+    incremental_strategy = 'recompute',
+    on_schema_change = 'append_new_columns',
+    meta = {'grain': {'date': 'business_date', 'dates': 'channel_dates'}}
+) }}
+
 with
 
 interchanges as (
     select * from {{ ref('stg_edi__interchanges') }}
+    where {{ in_recompute_scope(date='file_business_date') }}
 ),
 
 groups as (
     select * from {{ ref('stg_edi__groups') }}
+    where {{ in_recompute_scope(date='file_business_date') }}
 ),
 
 sets as (
     select * from {{ ref('stg_edi__transaction_sets') }}
+    where {{ in_recompute_scope(date='file_business_date') }}
 ),
 
 rules as (

@@ -7,24 +7,34 @@
 -- The 997 is dated as the interchange it answers and its control numbers derive from the
 -- group's identity, so a rebuild gives the same text and python -m recon_tools.acknowledge
 -- sends it once.
-{{ config(materialized = 'table') }}
+-- Incremental by business date (macro channel_dates), as the other channel models.
+{{ config(
+    materialized = 'incremental',
+    incremental_strategy = 'recompute',
+    on_schema_change = 'append_new_columns',
+    meta = {'grain': {'date': 'business_date', 'dates': 'channel_dates'}}
+) }}
 
 with
 
 groups as (
     select * from {{ ref('stg_edi__groups') }}
+    where {{ in_recompute_scope(date='file_business_date') }}
 ),
 
 interchanges as (
     select * from {{ ref('stg_edi__interchanges') }}
+    where {{ in_recompute_scope(date='file_business_date') }}
 ),
 
 sets as (
     select * from {{ ref('stg_edi__transaction_sets') }}
+    where {{ in_recompute_scope(date='file_business_date') }}
 ),
 
 issues as (
     select * from {{ ref('int_edi_envelope_issues') }}
+    where {{ in_recompute_scope(date='business_date') }}
 ),
 
 group_problems as (
