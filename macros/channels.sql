@@ -48,3 +48,28 @@
         whatever their date (rule channel_order_duplicate). -#}
     ({{ date_column }} in ({{ changed_load_dates(['web_orders', 'edi_850', 'api_orders', 'manual_orders']) }}))
 {% endmacro %}
+
+{% macro channel_scope(date_column, load_column) %}
+    {#- In a channel model's body: the rows of an input (its business date and delivery
+        columns named) that this build recomputes, as a condition: the dates of changed
+        channel deliveries (channel_dates), and, written out as a literal list, the current
+        channel deliveries of those dates, which DuckDB pushes down to the raw tables under
+        the staging views (a condition on the date alone is applied after every file of
+        history was parsed). true when everything is recomputed. -#}
+    {#- referenced first, whatever the branch, so that dbt sees it when it parses the model -#}
+    {%- set versions = relation_of('stg_loader__file_versions') -%}
+    {%- set condition = in_recompute_scope(date=date_column) -%}
+    {%- if condition == 'true' -%}
+        {{ return('true') }}
+    {%- endif -%}
+    {%- set query -%}
+        select coalesce(string_agg(cast(load_id as varchar), ', ' order by load_id), 'null')
+        from {{ versions }}
+        where
+            is_current_version
+            and file_kind in ('web_orders', 'edi_850', 'api_orders', 'manual_orders')
+            and business_date in ({{ changed_load_dates(['web_orders', 'edi_850', 'api_orders', 'manual_orders']) }})
+    {%- endset -%}
+    {%- set load_ids = database_value(versions, query, 'null') -%}
+    {{ return('(' ~ load_column ~ ' in (' ~ load_ids ~ ') and ' ~ condition ~ ')') }}
+{% endmacro %}

@@ -25,4 +25,4 @@ lines as (
 )
 
 select * from lines
-where {{ in_recompute_scope(date='file_business_date') }}
+where {{ channel_scope('file_business_date', 'load_id') }}

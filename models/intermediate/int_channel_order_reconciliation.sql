@@ -22,25 +22,8 @@ orders as (
     where copy_rank = 1
 ),
 
-oms_loads as (
-    {{ current_loads('oms_orders') }}
-),
-
 oms_rows as (
-    select
-        oms.source_system,
-        oms.source_order_key,
-        oms.source_order_id_as_delivered,
-        oms.oms_order_id,
-        oms.order_total,
-        oms.order_status,
-        oms.created_at,
-        oms.file_business_date as business_date,
-        oms.source_file,
-        oms.source_line
-    from {{ ref('stg_oms__orders') }} as oms
-    semi join oms_loads on oms.load_id = oms_loads.load_id
-    where oms.source_system in ('WEB', 'EDI', 'API', 'MANUAL') and oms.source_order_key is not null
+    select * from {{ ref('int_oms_channel_orders') }}
 ),
 
 matches as (

@@ -27,7 +27,7 @@ orders as (
         st_segment,
         load_id || ':segment:' || coalesce(first_po1_segment, st_segment) as record_id
     from {{ ref('stg_edi__transaction_sets') }}
-    where transaction_set_id = '850' and {{ in_recompute_scope(date='file_business_date') }}
+    where transaction_set_id = '850' and {{ channel_scope('file_business_date', 'load_id') }}
 ),
 
 order_ids as (
@@ -36,7 +36,7 @@ order_ids as (
         order_id,
         order_key
     from {{ ref('stg_edi__order_lines') }}
-    where {{ in_recompute_scope(date='file_business_date') }}
+    where {{ channel_scope('file_business_date', 'load_id') }}
 ),
 
 affected as (

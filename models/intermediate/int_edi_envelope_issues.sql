@@ -16,17 +16,17 @@ with
 
 interchanges as (
     select * from {{ ref('stg_edi__interchanges') }}
-    where {{ in_recompute_scope(date='file_business_date') }}
+    where {{ channel_scope('file_business_date', 'load_id') }}
 ),
 
 groups as (
     select * from {{ ref('stg_edi__groups') }}
-    where {{ in_recompute_scope(date='file_business_date') }}
+    where {{ channel_scope('file_business_date', 'load_id') }}
 ),
 
 sets as (
     select * from {{ ref('stg_edi__transaction_sets') }}
-    where {{ in_recompute_scope(date='file_business_date') }}
+    where {{ channel_scope('file_business_date', 'load_id') }}
 ),
 
 rules as (

@@ -19,17 +19,17 @@ with
 
 groups as (
     select * from {{ ref('stg_edi__groups') }}
-    where {{ in_recompute_scope(date='file_business_date') }}
+    where {{ channel_scope('file_business_date', 'load_id') }}
 ),
 
 interchanges as (
     select * from {{ ref('stg_edi__interchanges') }}
-    where {{ in_recompute_scope(date='file_business_date') }}
+    where {{ channel_scope('file_business_date', 'load_id') }}
 ),
 
 sets as (
     select * from {{ ref('stg_edi__transaction_sets') }}
-    where {{ in_recompute_scope(date='file_business_date') }}
+    where {{ channel_scope('file_business_date', 'load_id') }}
 ),
 
 issues as (

@@ -1,96 +1,20 @@
 -- The orders to hand to the OMS: one row per validated channel order (web, EDI, API, manual;
 -- the POS's orders reach the OMS by themselves), with its header, its line count, the hash
--- of what the OMS import file says about it, and whether that was exported
--- (raw.handoff_log): new, amended (exported with another hash) or exported. A view, so the
--- status follows the exporter's runs without a build. python -m recon_tools.handoff writes
--- the new and amended ones into the outbox (docs/handoff.md).
+-- of what the OMS import file says about it (int_order_handoff), and whether that was
+-- exported (raw.handoff_log): new, amended (exported with another hash) or exported. A view,
+-- so the status follows the exporter's runs without a build. python -m recon_tools.handoff
+-- writes the new and amended ones into the outbox (docs/handoff.md).
 {{ config(materialized = 'view') }}
-
-{#- What the hash covers: every field of the import file but record_type and version
-    (docs/handoff.md), as text, null as empty, the header and then each line by line number. -#}
-{%- set header_fields = [
-    'channel', 'order_id', 'business_date', 'ordered_at', 'customer_id', 'partner_id', 'currency',
-    'order_total', 'order_charges', 'requested_delivery_date', 'ship_to_name', 'ship_to_address1',
-    'ship_to_city', 'ship_to_postal_code', 'ship_to_country', 'payment_method'
-] -%}
-{%- set line_fields = ['line_number', 'sku', 'quantity', 'unit_price', 'discount_amount', 'line_total'] -%}
 
 with
 
-lines as (
-    select * from {{ ref('order_staging_validated') }}
-    where channel != 'POS'
+orders as (
+    select * from {{ ref('int_order_handoff') }}
 ),
 
 exports as (
     select * from {{ ref('stg_handoff__exports') }}
     where is_latest_version
-),
-
--- the header is the first line's (a manual order repeats it on every line)
-headers as (
-    select *
-    from lines
-    qualify row_number() over (partition by channel, order_key order by line_number, record_id) = 1
-),
-
-order_lines as (
-    select
-        channel,
-        order_key,
-        count(*) as line_count,
-        cast(sum(line_total) as decimal(18, 2)) as lines_total,
-        string_agg(
-            concat_ws(
-                '|',
-                {%- for field in line_fields %}
-                    coalesce(cast({{ field }} as varchar), ''){{ ',' if not loop.last }}
-                {%- endfor %}
-            ),
-            chr(10) order by line_number
-        ) as lines_text
-    from lines
-    group by channel, order_key
-),
-
-orders as (
-    select
-        headers.channel || ':' || headers.order_key as handoff_id,
-        headers.channel,
-        headers.order_id,
-        headers.order_key,
-        headers.business_date,
-        headers.load_id,
-        headers.source_file,
-        headers.customer_id,
-        headers.partner_id,
-        headers.operator_id,
-        headers.ordered_at,
-        headers.currency,
-        order_lines.line_count,
-        order_lines.lines_total,
-        headers.order_charges,
-        headers.order_total,
-        headers.requested_delivery_date,
-        headers.ship_to_name,
-        headers.ship_to_address1,
-        headers.ship_to_city,
-        headers.ship_to_postal_code,
-        headers.ship_to_country,
-        headers.payment_method,
-        md5(
-            concat_ws(
-                '|',
-                {%- for field in header_fields %}
-                    coalesce(cast(headers.{{ field }} as varchar), ''){{ ',' if not loop.last }}
-                {%- endfor %}
-            )
-            || chr(10)
-            || order_lines.lines_text
-        ) as content_hash
-    from headers
-    inner join order_lines
-        on headers.channel = order_lines.channel and headers.order_key = order_lines.order_key
 ),
 
 final as (
