@@ -167,12 +167,14 @@ def scenario(tmp_path_factory) -> dict[str, object]:
         parquet.close()
         with duckdb.connect(str(bi_db), read_only=True) as con:
             after = counts(con)
-        # Let the client query the new export a few times before stopping it.
+        # Let the client query the whole new export a few times before stopping it (its earlier
+        # lines, still buffered, may have read some marts' new files and others' old ones).
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             line = json.loads(reader.stdout.readline())
             lines.append(line)
-            if line.get("orders") == after[0] and sum(1 for x in lines if x.get("orders") == after[0]) >= 5:
+            fresh = [x for x in lines if x.get("orders") == after[0] and x.get("dates") == after[1]]
+            if len(fresh) >= 5:
                 break
     finally:
         stop.touch()
