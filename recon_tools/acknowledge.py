@@ -26,7 +26,6 @@ Exit codes:
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 import tempfile
@@ -41,7 +40,7 @@ import duckdb
 from loaders.cli_support import fail
 from loaders.database import EDI_ACK_LOG_DDL, db_path_from_env, open_database
 from loaders.errors import ConfigError, EngineFailure, ReconError, first_line
-from recon_tools.notify import OutboxError, open_outbox
+from recon_tools.notify import OutboxError, open_outbox, report_outcome
 
 # Each acknowledgement with what was last sent of it, and how many files its name was given.
 ACKS_SQL = """
@@ -311,13 +310,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except ReconError as exc:
         return fail(exc, args.json)
-    if args.json:
-        print(json.dumps(report.to_dict(), default=str))
-    else:
-        print(total_line(report))
-        for error in report.errors:
-            print(f"error: {error}", file=sys.stderr)
-    return 0 if report.ok else OutboxError.exit_code
+    return report_outcome(report, total_line(report), as_json=args.json)
 
 
 if __name__ == "__main__":  # pragma: no cover

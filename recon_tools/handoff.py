@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import sys
 import tempfile
 import uuid
@@ -48,7 +47,7 @@ import duckdb
 from loaders.cli_support import fail
 from loaders.database import HANDOFF_LOG_DDL, db_path_from_env, open_database
 from loaders.errors import ConfigError, EngineFailure, ReconError, first_line
-from recon_tools.notify import Outbox, OutboxError, open_outbox
+from recon_tools.notify import Outbox, OutboxError, open_outbox, report_outcome
 
 REQUIRED_MARTS = ("rpt_order_handoff", "order_staging_validated")
 DEFAULT_BATCH_SIZE = 500
@@ -453,13 +452,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except ReconError as exc:
         return fail(exc, args.json)
-    if args.json:
-        print(json.dumps(report.to_dict(), default=str))
-    else:
-        print(total_line(report))
-        for error in report.errors:
-            print(f"error: {error}", file=sys.stderr)
-    return 0 if report.ok else OutboxError.exit_code
+    return report_outcome(report, total_line(report), as_json=args.json)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -459,6 +459,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def report_outcome(report: object, total: str, *, as_json: bool) -> int:
+    """The end of an outbox command (notify, acknowledge, handoff): the report as one JSON document
+    or its total line and errors, and the exit code (OutboxError's when an outbox failed)."""
+    if as_json:
+        print(json.dumps(report.to_dict(), default=str))  # type: ignore[attr-defined]
+    else:
+        print(total)
+        for error in report.errors:  # type: ignore[attr-defined]
+            print(f"error: {error}", file=sys.stderr)
+    return 0 if report.ok else OutboxError.exit_code  # type: ignore[attr-defined]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
@@ -478,13 +490,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except ReconError as exc:
         return fail(exc, args.json)
-    if args.json:
-        print(json.dumps(report.to_dict(), default=str))
-    else:
-        print(total_line(report))
-        for error in report.errors:
-            print(f"error: {error}", file=sys.stderr)
-    return 0 if report.ok else OutboxError.exit_code
+    return report_outcome(report, total_line(report), as_json=args.json)
 
 
 if __name__ == "__main__":  # pragma: no cover
