@@ -11,10 +11,7 @@ interchanges as (
     select * from {{ ref('stg_edi__interchanges') }}
 ),
 
-partners as (
-    select * from {{ ref('stg_reference__partners') }}
-    where partner_id is not null
-),
+{{ edi_partner_ctes() }},
 
 groups as (
     select
@@ -51,36 +48,8 @@ with_interchange as (
         on groups.load_id = interchanges.load_id and groups.isa_segment = interchanges.isa_segment
 ),
 
-matched as (
-    select
-        with_interchange.load_id,
-        with_interchange.gs_segment,
-        partners.partner_id,
-        partners.is_active,
-        partners.customer_id
-    from with_interchange
-    inner join partners
-        on (
-            with_interchange.sender_id = partners.isa_id
-            and coalesce(with_interchange.sender_qualifier = partners.isa_qualifier, true)
-        )
-        or with_interchange.gs_sender_id = partners.gs_id
-    -- the ISA id first; one partner per group even when the snapshot names an id twice
-    qualify row_number() over (
-        partition by with_interchange.load_id, with_interchange.gs_segment
-        order by coalesce(with_interchange.sender_id = partners.isa_id, false) desc, partners.partner_id
-    ) = 1
-),
-
 final as (
-    select
-        with_interchange.*,
-        matched.partner_id,
-        coalesce(matched.is_active, false) as partner_is_active,
-        matched.customer_id
-    from with_interchange
-    left join matched
-        on with_interchange.load_id = matched.load_id and with_interchange.gs_segment = matched.gs_segment
+    {{ edi_with_partner('with_interchange', ['load_id', 'gs_segment']) }}
 )
 
 select * from final

@@ -4,20 +4,43 @@
 -- whatever its envelope: int_edi_envelope_failures reports the envelope errors.
 with
 
-sets as (
-    select * from {{ ref('stg_edi__transaction_sets') }}
-    where transaction_set_id = '850'
-),
-
-groups as (
-    select * from {{ ref('stg_edi__groups') }}
-),
-
-po1 as (
+-- Windows partitioned by delivery rather than joins of the set, group and line views, so
+-- that a condition on load_id (a build's deliveries) reaches the segments' scan: DuckDB does
+-- not carry it to a left join's right side, which then parsed every EDI file of history.
+enveloped as (
+    -- every segment with its interchange's sender (ISA05, ISA06) when it sits in a
+    -- functional group, and that group's sender (GS02)
     select
-        load_id,
-        st_segment,
-        segment_number,
+        *,
+        case
+            when gs_segment is not null
+                then trim(any_value(elements[6]) filter (where segment_id = 'ISA') over interchange)
+        end as sender_qualifier,
+        case
+            when gs_segment is not null
+                then trim(any_value(elements[7]) filter (where segment_id = 'ISA') over interchange)
+        end as sender_id,
+        trim(any_value(elements[3]) filter (where segment_id = 'GS') over functional_group) as gs_sender_id
+    from {{ ref('stg_edi__segments') }}
+    window
+        interchange as (partition by load_id, isa_segment),
+        functional_group as (partition by load_id, gs_segment)
+),
+
+set_segments as (
+    -- every segment of a transaction set with the set's order-level fields
+    select
+        *,
+        {{ edi_purchase_order_fields(over='over purchase_order') }}
+    from enveloped
+    where st_segment is not null
+    window purchase_order as (partition by load_id, st_segment)
+),
+
+set_lines as (
+    -- each PO1 segment of a purchase order, or its ST segment when it has none
+    select
+        *,
         elements[2] as line_number_text,
         elements[3] as quantity_text,
         elements[5] as unit_price_text,
@@ -28,39 +51,46 @@ po1 as (
                 list_filter(range(7, len(elements), 2), lambda i: elements[i] = qualifier)[1] + 1
             ]
         ) as product_ids
-    from {{ ref('stg_edi__segments') }}
-    where segment_id = 'PO1'
+    from set_segments
+    where transaction_set_id = '850' and (segment_id = 'PO1' or (segment_id = 'ST' and po1_count = 0))
+),
+
+{{ edi_partner_ctes() }},
+
+with_partner as (
+    {{ edi_with_partner('set_lines', ['load_id', 'segment_number']) }}
 ),
 
 lines as (
     select
-        sets.load_id,
-        sets.source_file,
-        sets.file_business_date,
-        sets.st_segment,
-        coalesce(po1.segment_number, sets.st_segment) as source_line,
-        groups.partner_id,
-        groups.customer_id,
+        load_id,
+        source_file,
+        file_business_date,
+        st_segment,
+        segment_number as source_line,
+        partner_id,
+        customer_id,
         case
-            when {{ clean_text('sets.po_number') }} is not null
-                then coalesce(groups.partner_id, groups.sender_id) || '-' || {{ clean_text('sets.po_number') }}
+            when {{ clean_text('po_number') }} is not null
+                then coalesce(partner_id, sender_id) || '-' || {{ clean_text('po_number') }}
         end as order_id,
-        {{ clean_text('sets.po_date_text') }} as ordered_at_text,
-        upper({{ clean_text('sets.currency') }}) as currency,
-        {{ clean_text('po1.line_number_text') }} as line_number_text,
-        {{ clean_text('coalesce(po1.product_ids[1], po1.product_ids[2], po1.product_ids[3])') }} as sku,
-        {{ clean_text('po1.quantity_text') }} as quantity_text,
-        {{ clean_text('po1.unit_price_text') }} as unit_price_text,
-        {{ clean_text('sets.order_total_text') }} as order_total_text,
-        {{ clean_text('sets.requested_delivery_date_text') }} as requested_delivery_date_text,
-        {{ clean_text('sets.ship_to_name') }} as ship_to_name,
-        {{ clean_text('sets.ship_to_address1') }} as ship_to_address1,
-        {{ clean_text('sets.ship_to_city') }} as ship_to_city,
-        {{ clean_text('sets.ship_to_postal_code') }} as ship_to_postal_code,
-        upper({{ clean_text('sets.ship_to_country') }}) as ship_to_country
-    from sets
-    left join groups on sets.load_id = groups.load_id and sets.gs_segment = groups.gs_segment
-    left join po1 on sets.load_id = po1.load_id and sets.st_segment = po1.st_segment
+        {{ clean_text('po_date_text') }} as ordered_at_text,
+        upper({{ clean_text('currency') }}) as currency,
+        case when segment_id = 'PO1' then {{ clean_text('line_number_text') }} end as line_number_text,
+        case
+            when segment_id = 'PO1'
+                then {{ clean_text('coalesce(product_ids[1], product_ids[2], product_ids[3])') }}
+        end as sku,
+        case when segment_id = 'PO1' then {{ clean_text('quantity_text') }} end as quantity_text,
+        case when segment_id = 'PO1' then {{ clean_text('unit_price_text') }} end as unit_price_text,
+        {{ clean_text('order_total_text') }} as order_total_text,
+        {{ clean_text('requested_delivery_date_text') }} as requested_delivery_date_text,
+        {{ clean_text('ship_to_name') }} as ship_to_name,
+        {{ clean_text('ship_to_address1') }} as ship_to_address1,
+        {{ clean_text('ship_to_city') }} as ship_to_city,
+        {{ clean_text('ship_to_postal_code') }} as ship_to_postal_code,
+        upper({{ clean_text('ship_to_country') }}) as ship_to_country
+    from with_partner
 ),
 
 final as (

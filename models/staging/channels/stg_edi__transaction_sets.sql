@@ -16,42 +16,15 @@ final as (
         isa_segment,
         any_value(gs_segment) as gs_segment,
         st_segment,
-        any_value(elements[2]) filter (where segment_id = 'ST') as transaction_set_id,
         any_value(elements[3]) filter (where segment_id = 'ST') as set_control_number,
         min(segment_number) filter (where segment_id = 'SE') as se_segment,
         arg_min(elements[2], segment_number) filter (where segment_id = 'SE') as se_segment_count,
         arg_min(elements[3], segment_number) filter (where segment_id = 'SE') as se_control_number,
         count(*) as segment_count,
-        count(*) filter (where segment_id = 'PO1') as po1_count,
         min(segment_number) filter (where segment_id = 'PO1') as first_po1_segment,
         min(segment_number) filter (where segment_id = 'CTT') as ctt_segment,
         arg_min(elements[2], segment_number) filter (where segment_id = 'CTT') as ctt_line_count,
-        arg_min(elements[4], segment_number) filter (where segment_id = 'BEG') as po_number,
-        arg_min(elements[6], segment_number) filter (where segment_id = 'BEG') as po_date_text,
-        arg_min(elements[3], segment_number) filter (
-            where segment_id = 'CUR' and elements[2] = 'BY'
-        ) as currency,
-        arg_min(elements[3], segment_number) filter (
-            where segment_id = 'DTM' and elements[2] = '002'
-        ) as requested_delivery_date_text,
-        arg_min(elements[3], segment_number) filter (
-            where segment_id = 'AMT' and elements[2] = 'TT'
-        ) as order_total_text,
-        arg_min(elements[3], segment_number) filter (
-            where segment_id = 'N1' and n1_entity = 'ST'
-        ) as ship_to_name,
-        arg_min(elements[2], segment_number) filter (
-            where segment_id = 'N3' and n1_entity = 'ST'
-        ) as ship_to_address1,
-        arg_min(elements[2], segment_number) filter (
-            where segment_id = 'N4' and n1_entity = 'ST'
-        ) as ship_to_city,
-        arg_min(elements[4], segment_number) filter (
-            where segment_id = 'N4' and n1_entity = 'ST'
-        ) as ship_to_postal_code,
-        arg_min(elements[5], segment_number) filter (
-            where segment_id = 'N4' and n1_entity = 'ST'
-        ) as ship_to_country
+        {{ edi_purchase_order_fields() }}
     from segments
     where st_segment is not null
     group by load_id, isa_segment, st_segment
