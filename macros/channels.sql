@@ -49,6 +49,27 @@
     ({{ date_column }} in ({{ changed_load_dates(['web_orders', 'edi_850', 'api_orders', 'manual_orders']) }}))
 {% endmacro %}
 
+{% macro channel_order_keys(key_column, date_column=none) %}
+    {#- The channel orders a build reconciles again (the grain `rows` of
+        int_channel_order_reconciliation, macros/recompute.sql), as a condition on an order
+        key column: the orders of the dates of changed channel deliveries, as they are now
+        and as the table holds them (an order a correction removed, or whose first copy it
+        moved), and the orders a changed OMS delivery mentions as a source order key, new or
+        superseded. A key is compared without its channel (a key two channels share is
+        reconciled again for both: more work, same rows). -#}
+    {%- set orders = relation_of('int_channel_orders') -%}
+    {%- set changed = changed_load_dates(['web_orders', 'edi_850', 'api_orders', 'manual_orders']) -%}
+    (
+        {{ key_column }} in (select order_key from {{ orders }} where business_date in ({{ changed }}))
+        {%- if is_incremental() %}
+        or {{ key_column }} in (select order_key from {{ this }} where business_date in ({{ changed }}))
+        {%- endif %}
+        or {{ key_column }} in (
+            select order_key from {{ scope_relation() }} where part = 'key' and key_kind = 'oms_source'
+        )
+    )
+{%- endmacro %}
+
 {% macro channel_scope(date_column, load_column) %}
     {#- In a channel model's body: the rows of an input (its business date and delivery
         columns named) that this build recomputes, as a condition: the dates of changed

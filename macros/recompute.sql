@@ -18,6 +18,10 @@
                table without a key column is recomputed by business date)
       final    rows never deleted, as their raw rows were purged: purged_deliveries,
                purged_dates or purged_unmatched (macros/purged_results.sql)
+      dates, rows
+               a grain that a macro of its own says (its name): dates called with the
+               date column (macros/channels.sql channel_dates), rows with the key column
+               (channel_order_keys)
       new_deliveries
                the key index's grain: rows of new and purged deliveries (bookkeeping only)
       findings the error layer's grain instead (findings_condition); with key_is_delivered
@@ -242,6 +246,10 @@
     {#- The rows of a relation with the given columns that a build recomputes at grain. -#}
     {%- if grain.get('findings') -%}
         {{ return(findings_condition(key or grain.get('key', 'order_key'), grain.get('key_is_delivered', false))) }}
+    {%- endif -%}
+    {%- if grain.get('rows') -%}
+        {#- a grain whose rows a macro of its own says (its name), from the key column -#}
+        {{ return(context[grain.rows](key or grain.key, date or grain.date)) }}
     {%- endif -%}
     {%- if grain.get('dates') -%}
         {#- a grain of business dates only, whose set a macro of its own says (its name) -#}

@@ -29,6 +29,13 @@ COMPARED = [
     "intermediate.int_order_reconciliation",
     "intermediate.int_oms_unmatched_orders",
     "intermediate.int_reconciliation_daily",
+    "intermediate.int_channel_order_lines",
+    "intermediate.int_channel_orders",
+    "intermediate.int_channel_order_line_failures",
+    "intermediate.int_oms_channel_orders",
+    "intermediate.int_channel_order_reconciliation",
+    "marts.fct_channel_order_reconciliation",
+    "marts.rpt_edi_acknowledgements",
 ]
 
 
@@ -163,14 +170,18 @@ def generated_drop(tmp_path: Path, **options: int) -> tuple[Path, Path]:
 
 
 def copy_day(source: Path, drop: Path, stamp: str) -> None:
-    for kind in ("pos", "oms"):
-        target = drop / kind / f"{kind}_orders_{stamp}.csv"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(source / kind / f"{kind}_orders_{stamp}.csv", target)
+    """Delivers a business date's files: POS, OMS and those of every channel generated."""
+    for kind in ("pos", "oms", "web", "edi", "api", "manual"):
+        for path in sorted((source / kind).glob(f"*_{stamp}*")):
+            target = drop / kind / path.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, target)
 
 
 def test_incremental_equals_full_refresh_through_late_files_and_corrections(tmp_path, ingest, db_path, dbt):
-    source, drop = generated_drop(tmp_path, days=3, orders_per_day=150, seed=5)
+    source, drop = generated_drop(
+        tmp_path, days=3, orders_per_day=150, seed=5, web_orders=12, edi_orders=8, api_orders=4, manual_orders=3
+    )
 
     # Day 1, then day 2 (its OMS file carries day 1's late orders).
     copy_day(source, drop, "20261116")
@@ -213,13 +224,26 @@ def test_incremental_equals_full_refresh_through_late_files_and_corrections(tmp_
     late_row = next(line for line in oms_lines[1:] if ",POS," in line and "-0000" in line.split(",")[2])
     removed_key = late_row.split(",")[2].strip().upper()
     duplicate = oms_lines[1].replace("OMS-", "OMS-DUP-", 1)
-    oms_path.write_text("\n".join([line for line in oms_lines if line != late_row] + [duplicate]) + "\n")
+    # ... and the OMS row of a web order, while day 1's manual file loses its first order.
+    web_row = next(line for line in oms_lines[1:] if line.split(",")[1] == "WEB")
+    web_key = web_row.split(",")[2]
+    removed = {late_row, web_row}
+    oms_path.write_text("\n".join([line for line in oms_lines if line not in removed] + [duplicate]) + "\n")
+    manual_path = drop / "manual" / "manual_orders_20261116.csv"
+    manual_lines = manual_path.read_text().splitlines()
+    manual_order = manual_lines[1].split(",")[0]
+    manual_path.write_text("\n".join(line for line in manual_lines if not line.startswith(manual_order + ",")) + "\n")
+    channel_status = "select order_id, recon_status from marts.fct_channel_order_reconciliation where channel = ?"
+    assert dict(query(db_path, channel_status, ["WEB"]))[web_key] == "matched"
+    assert manual_order in dict(query(db_path, channel_status, ["MANUAL"]))
     code, out = ingest(drop)
-    assert code == 0 and sum(line.startswith("correction") for line in out.splitlines()) == 2, out
+    assert code == 0 and sum(line.startswith("correction") for line in out.splitlines()) == 3, out
     build(dbt, db_path)
     orders = dict(query(db_path, "select order_id, recon_status from marts.fct_order_reconciliation"))
     assert first_order.upper() not in orders
     assert removed_key in orders
+    assert dict(query(db_path, channel_status, ["WEB"]))[web_key] == "missing_in_oms"
+    assert manual_order not in dict(query(db_path, channel_status, ["MANUAL"]))
     assert_equals_full_refresh(dbt, db_path, tmp_path, "corrections")
 
 
