@@ -44,11 +44,12 @@
         the last build changed). A grain with keys: build_scope's, the
         model having read it. An order table (a date, no delivery) is tested on the whole
         recomputed dates: a scan of those dates' row groups beats looking up each key; so is a
-        grain of dates its own macro lists (`dates`, the notification marts). -#}
+        grain of dates its own macro lists (`dates`, the notification marts). A grain of
+        rows its own macro lists (`rows`): those rows. -#}
     {%- if not grain or var('check_all_history', false) -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- if not grain.get('keys') and not grain.get('findings') and not grain.get('dates') -%}
+    {%- if not grain.get('keys') and not grain.get('findings') and not grain.get('dates') and not grain.get('rows') -%}
         {#- a standalone dbt test reads what the last build changed, as that build left its scope -#}
         {%- set ids = changed_load_ids(grain.files) if flags.WHICH == 'test' else unreflected_load_ids(grain.files) -%}
         {{ return(grain.load ~ ' in (' ~ ids ~ ')') }}
