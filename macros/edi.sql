@@ -83,3 +83,29 @@
         order by isa_partners.partner_id
     ) = 1
 {% endmacro %}
+
+{% macro edi_with_senders(relation) %}
+    {#- The segments of relation (stg_edi__segments' columns), each with its interchange's
+        sender (ISA05 sender_qualifier, ISA06 sender_id: when the segment sits in a
+        functional group) and control number (ISA13), and its group's sender (GS02
+        gs_sender_id). Windows partitioned by delivery rather than a join of the interchange
+        view: DuckDB then carries a condition on load_id (a build's deliveries) to the
+        segments' scan, which a join of two views over the segments did not always get, and
+        every EDI file of history was parsed. -#}
+    select
+        *,
+        case
+            when gs_segment is not null
+                then trim(any_value(elements[6]) filter (where segment_id = 'ISA') over interchange)
+        end as sender_qualifier,
+        case
+            when gs_segment is not null
+                then trim(any_value(elements[7]) filter (where segment_id = 'ISA') over interchange)
+        end as sender_id,
+        any_value(elements[14]) filter (where segment_id = 'ISA') over interchange as isa_control_number,
+        trim(any_value(elements[3]) filter (where segment_id = 'GS') over functional_group) as gs_sender_id
+    from {{ relation }}
+    window
+        interchange as (partition by load_id, isa_segment),
+        functional_group as (partition by load_id, gs_segment)
+{% endmacro %}

@@ -4,11 +4,7 @@
 with
 
 segments as (
-    select * from {{ ref('stg_edi__segments') }}
-),
-
-interchanges as (
-    select * from {{ ref('stg_edi__interchanges') }}
+    {{ edi_with_senders(ref('stg_edi__segments')) }}
 ),
 
 {{ edi_partner_ctes() }},
@@ -28,28 +24,20 @@ groups as (
         arg_min(elements[2], segment_number) filter (where segment_id = 'GE') as ge_set_count,
         arg_min(elements[3], segment_number) filter (where segment_id = 'GE') as ge_control_number,
         count(*) filter (where segment_id = 'ST') as set_count,
-        max(segment_number) as last_segment
+        max(segment_number) as last_segment,
+        any_value(source_file) as source_file,
+        any_value(file_business_date) as file_business_date,
+        any_value(interchange_number) as interchange_number,
+        any_value(sender_qualifier) as sender_qualifier,
+        any_value(sender_id) as sender_id,
+        any_value(isa_control_number) as isa_control_number
     from segments
     where gs_segment is not null
     group by load_id, isa_segment, gs_segment
 ),
 
-with_interchange as (
-    select
-        groups.*,
-        interchanges.source_file,
-        interchanges.file_business_date,
-        interchanges.interchange_number,
-        interchanges.sender_qualifier,
-        interchanges.sender_id,
-        interchanges.isa_control_number
-    from groups
-    inner join interchanges
-        on groups.load_id = interchanges.load_id and groups.isa_segment = interchanges.isa_segment
-),
-
 final as (
-    {{ edi_with_partner('with_interchange', ['load_id', 'gs_segment']) }}
+    {{ edi_with_partner('groups', ['load_id', 'gs_segment']) }}
 )
 
 select * from final

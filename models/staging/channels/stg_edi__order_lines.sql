@@ -8,23 +8,8 @@ with
 -- that a condition on load_id (a build's deliveries) reaches the segments' scan: DuckDB does
 -- not carry it to a left join's right side, which then parsed every EDI file of history.
 enveloped as (
-    -- every segment with its interchange's sender (ISA05, ISA06) when it sits in a
-    -- functional group, and that group's sender (GS02)
-    select
-        *,
-        case
-            when gs_segment is not null
-                then trim(any_value(elements[6]) filter (where segment_id = 'ISA') over interchange)
-        end as sender_qualifier,
-        case
-            when gs_segment is not null
-                then trim(any_value(elements[7]) filter (where segment_id = 'ISA') over interchange)
-        end as sender_id,
-        trim(any_value(elements[3]) filter (where segment_id = 'GS') over functional_group) as gs_sender_id
-    from {{ ref('stg_edi__segments') }}
-    window
-        interchange as (partition by load_id, isa_segment),
-        functional_group as (partition by load_id, gs_segment)
+    -- every segment with its interchange's and group's senders
+    {{ edi_with_senders(ref('stg_edi__segments')) }}
 ),
 
 set_segments as (
