@@ -40,7 +40,7 @@ import duckdb
 from loaders.cli_support import fail
 from loaders.database import EDI_ACK_LOG_DDL, db_path_from_env, open_database
 from loaders.errors import ConfigError, EngineFailure, ReconError, first_line
-from recon_tools.notify import OutboxError, open_outbox, report_outcome
+from recon_tools.notify import OutboxError, OutboxReport, open_outbox, outcome_counts, report_outcome
 
 # Each acknowledgement with what was last sent of it, and how many files its name was given.
 ACKS_SQL = """
@@ -91,30 +91,15 @@ class Ack:
 
 
 @dataclass
-class AckReport:
-    database: str
-    run_id: str
-    dry_run: bool
+class AckReport(OutboxReport):
     acknowledgements: list[Ack] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
     @property
     def counts(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for item in self.acknowledgements:
-            counts[item.outcome] = counts.get(item.outcome, 0) + 1
-        return counts
+        return outcome_counts(self.acknowledgements)
 
     def to_dict(self) -> dict[str, object]:
-        return {
-            "ok": self.ok,
-            "database": self.database,
-            "run_id": self.run_id,
-            "dry_run": self.dry_run,
+        return super().to_dict() | {
             "counts": self.counts,
             "errors": self.errors,
             "acknowledgements": [asdict(item) for item in self.acknowledgements],

@@ -47,7 +47,7 @@ import duckdb
 from loaders.cli_support import fail
 from loaders.database import HANDOFF_LOG_DDL, db_path_from_env, open_database
 from loaders.errors import ConfigError, EngineFailure, ReconError, first_line
-from recon_tools.notify import Outbox, OutboxError, open_outbox, report_outcome
+from recon_tools.notify import Outbox, OutboxError, OutboxReport, open_outbox, report_outcome
 
 REQUIRED_MARTS = ("rpt_order_handoff", "order_staging_validated")
 DEFAULT_BATCH_SIZE = 500
@@ -143,28 +143,16 @@ class Batch:
 
 
 @dataclass
-class HandoffReport:
-    database: str
-    run_id: str
-    dry_run: bool
-    target: str
+class HandoffReport(OutboxReport):
+    target: str = ""
     already_exported: int = 0
     batches: list[Batch] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
     def count(self, outcome: str, what: str = "orders") -> int:
         return sum(getattr(batch, what) for batch in self.batches if batch.outcome == outcome)
 
     def to_dict(self) -> dict[str, object]:
-        return {
-            "ok": self.ok,
-            "database": self.database,
-            "run_id": self.run_id,
-            "dry_run": self.dry_run,
+        return super().to_dict() | {
             "target": self.target,
             "orders_exported": self.count("exported"),
             "amendments_exported": self.count("exported", "amendments"),

@@ -193,30 +193,41 @@ class Sent:
 
 
 @dataclass
-class SendReport:
+class OutboxReport:
+    """What one run of an outbox command (notify, acknowledge, handoff) did; each command's
+    report adds what it delivered. The fields and the JSON keys they share are defined here."""
+
     database: str
     run_id: str
     dry_run: bool
-    notifications: list[Sent] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.errors
 
+    def to_dict(self) -> dict[str, object]:
+        return {"ok": self.ok, "database": self.database, "run_id": self.run_id, "dry_run": self.dry_run}
+
+
+def outcome_counts(items: Sequence[object]) -> dict[str, int]:
+    """How many items had each outcome (sent, amended, unchanged, would_send, not_sent)."""
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[item.outcome] = counts.get(item.outcome, 0) + 1
+    return counts
+
+
+@dataclass
+class SendReport(OutboxReport):
+    notifications: list[Sent] = field(default_factory=list)
+
     @property
     def counts(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for item in self.notifications:
-            counts[item.outcome] = counts.get(item.outcome, 0) + 1
-        return counts
+        return outcome_counts(self.notifications)
 
     def to_dict(self) -> dict[str, object]:
-        return {
-            "ok": self.ok,
-            "database": self.database,
-            "run_id": self.run_id,
-            "dry_run": self.dry_run,
+        return super().to_dict() | {
             "counts": self.counts,
             "errors": self.errors,
             "notifications": [asdict(item) for item in self.notifications],
