@@ -29,6 +29,7 @@ from loaders.cli_support import fail
 from loaders.database import db_path_from_env
 from loaders.errors import EngineFailure, ReconError, first_line
 from loaders.ingest import FileOutcome, IngestReport, ingest
+from loaders.parquet_landing import parquet_dir_from_env
 from loaders.retention import cutoff_for, purge, retention_days
 from loaders.sources import open_source
 
@@ -87,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sftp.add_argument("--archive", metavar="DIR", help="server directory to move each file to once its load committed")
     sftp.add_argument("--cache-dir", metavar="DIR", help="local landing cache for downloads (default data/landing)")
+    _add_parquet_option(run)
     _add_output_options(run)
 
     purge_cmd = commands.add_parser(
@@ -111,8 +113,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--before", type=date.fromisoformat, metavar="YYYY-MM-DD", help="purge business dates before this"
     )
     purge_cmd.add_argument("--dry-run", action="store_true", help="say what would be removed, remove nothing")
+    _add_parquet_option(purge_cmd)
     _add_output_options(purge_cmd)
     return parser
+
+
+def _add_parquet_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--parquet-dir",
+        metavar="DIR",
+        help="also keep the raw layer as Parquet files in DIR, one per delivery, for the Spark target "
+        "($RECON_PARQUET_DIR; docs/scaling.md)",
+    )
 
 
 def _add_output_options(command: argparse.ArgumentParser) -> None:
@@ -152,7 +164,10 @@ def _total_line(report: IngestReport) -> str:
     order = ["loaded", "correction", "repeat", "rejected", "unreadable", "skipped", "ignored"]
     pieces = [f"{counts[name]} {name}" for name in order if counts.get(name)]
     summary = ", ".join(pieces) if pieces else "no files found"
-    return f"total: {summary}; {report.rows_loaded} rows landed in {report.seconds:.2f} s into {report.database}"
+    line = f"total: {summary}; {report.rows_loaded} rows landed in {report.seconds:.2f} s into {report.database}"
+    if report.parquet is not None:
+        line += f"; Parquet: {len(report.parquet.written)} file(s) written, {len(report.parquet.removed)} removed"
+    return line
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -180,7 +195,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         source = open_source(args.location, **{k: v for k, v in options.items() if v is not None})
-        report = ingest(source, db_path, on_file=on_file, progress=bool(options["progress"]))
+        report = ingest(
+            source,
+            db_path,
+            on_file=on_file,
+            progress=bool(options["progress"]),
+            parquet_dir=parquet_dir_from_env(args.parquet_dir),
+        )
     except ReconError as exc:
         return fail(exc, args.json)
     except duckdb.Error as exc:
@@ -195,7 +216,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run_purge(args: argparse.Namespace, db_path: Path) -> int:
     try:
         cutoff = args.before or cutoff_for(retention_days(args.older_than_days))
-        report = purge(db_path, cutoff, dry_run=args.dry_run)
+        report = purge(db_path, cutoff, dry_run=args.dry_run, parquet_dir=parquet_dir_from_env(args.parquet_dir))
     except ReconError as exc:
         return fail(exc, args.json)
     except duckdb.Error as exc:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from loaders import channels, csv_load, manifest
+from loaders import channels, csv_load, manifest, parquet_landing
 from loaders.contract import REFERENCE_KINDS, Classified, classify
 from loaders.database import ensure_raw_layer, open_database
 from loaders.errors import EngineFailure, FileNotReady, FileRejected, LoaderError, first_line
@@ -44,6 +44,7 @@ class IngestReport:
     database: str
     files: list[FileOutcome] = field(default_factory=list)
     seconds: float = 0.0
+    parquet: parquet_landing.LandingSync | None = None
 
     @property
     def counts(self) -> dict[str, int]:
@@ -67,6 +68,7 @@ class IngestReport:
             "rows_loaded": self.rows_loaded,
             "seconds": round(self.seconds, 3),
             "files": [asdict(item) for item in self.files],
+            "parquet": asdict(self.parquet) if self.parquet else None,
         }
 
 
@@ -88,12 +90,14 @@ def ingest(
     *,
     on_file: Callable[[FileOutcome], None] | None = None,
     progress: bool = False,
+    parquet_dir: Path | None = None,
 ) -> IngestReport:
     """Land every new file of ``source`` into the raw layer of ``db_path``.
 
     Each file commits alone (rows, manifest entry and log event together), so
     a bad file never blocks or half-writes the others. progress: show the file
-    at work on stderr (a terminal) while it takes longer than a second.
+    at work on stderr (a terminal) while it takes longer than a second. parquet_dir: then
+    make that directory match the raw layer (loaders/parquet_landing.py).
     """
     started = time.perf_counter()
     run_id = manifest.new_run_id()
@@ -156,10 +160,24 @@ def ingest(
             seconds=report.seconds,
             detail=", ".join(f"{count} {name}" for name, count in sorted(report.counts.items())) or "no files",
         )
+        if parquet_dir is not None:
+            report.parquet = land_parquet(con, parquet_dir)
     finally:
         con.close()
         source.close()
     return report
+
+
+def land_parquet(con: duckdb.DuckDBPyConnection, parquet_dir: Path) -> parquet_landing.LandingSync:
+    """The raw layer's Parquet copy brought up to date; a failure names the directory (the
+    database keeps what committed, and the next run writes what is missing)."""
+    try:
+        return parquet_landing.sync(con, parquet_dir)
+    except (OSError, duckdb.Error) as exc:
+        raise EngineFailure(
+            f"Parquet landing {parquet_dir}: {first_line(exc)} (the database has every delivery; "
+            "the next run writes the missing files)"
+        ) from exc
 
 
 def _ingest_one(

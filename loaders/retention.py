@@ -22,6 +22,7 @@ from loaders import manifest
 from loaders.contract import FILE_KINDS, REFERENCE_KINDS
 from loaders.database import ensure_raw_layer, open_database
 from loaders.errors import ConfigError
+from loaders.ingest import land_parquet
 
 DEFAULT_RETENTION_DAYS = 90
 
@@ -32,6 +33,7 @@ class PurgeReport:
     dry_run: bool
     files: list[dict[str, object]] = field(default_factory=list)
     rows_by_table: dict[str, int] = field(default_factory=dict)
+    parquet_removed: list[str] = field(default_factory=list)
 
     @property
     def rows(self) -> int:
@@ -56,8 +58,9 @@ def retention_days(explicit: int | None) -> int:
     return value
 
 
-def purge(db_path: Path, cutoff: date, *, dry_run: bool = False) -> PurgeReport:
-    """Delete the raw rows of deliveries older than ``cutoff``, in one transaction."""
+def purge(db_path: Path, cutoff: date, *, dry_run: bool = False, parquet_dir: Path | None = None) -> PurgeReport:
+    """Delete the raw rows of deliveries older than ``cutoff``, in one transaction; with
+    parquet_dir, then remove their Parquet files (loaders/parquet_landing.py)."""
     report = PurgeReport(cutoff=cutoff, dry_run=dry_run)
     con = open_database(db_path, must_exist=True, missing_hint="nothing to purge (set RECON_DB_PATH or --db)")
     try:
@@ -124,6 +127,8 @@ def purge(db_path: Path, cutoff: date, *, dry_run: bool = False) -> PurgeReport:
         con.commit()
         # Give the space back: DuckDB reuses freed blocks, a checkpoint makes them free now.
         con.execute("checkpoint")
+        if parquet_dir is not None:
+            report.parquet_removed = land_parquet(con, parquet_dir).removed
     finally:
         con.close()
     return report
