@@ -6,8 +6,10 @@ ingest and purge run ends by making the directory match the database's raw layer
 
     DIR/<raw table>/load_<load id>.parquet   one file per current delivery (every column of
                                              the raw table, lineage columns included)
-    DIR/file_manifest/file_manifest.parquet  the manifest, whole (purges update it)
-    DIR/processing_log/processing_log.parquet
+    DIR/<raw table>/empty.parquet            no rows: the table's columns, for a reader that
+                                             takes them from the files (Spark)
+    DIR/<other raw table>/<table>.parquet    the manifest, the processing log and the logs the
+                                             operations commands write, whole (they change)
 
 A delivery's file is written once, after its rows committed; a purged delivery's file is
 removed. Files are written under a temporary name and renamed, so a reader never sees half a
@@ -29,7 +31,6 @@ import duckdb
 from loaders.contract import FILE_KINDS
 
 PARQUET_DIR_ENV = "RECON_PARQUET_DIR"
-WHOLE_TABLES = ("file_manifest", "processing_log")
 DELIVERY_FILE = re.compile(r"load_(\d+)\.parquet")
 
 
@@ -86,6 +87,13 @@ def sync(con: duckdb.DuckDBPyConnection, root: Path) -> LandingSync:
         for load_id in sorted(present.keys() - load_ids):
             present[load_id].unlink()
             done.removed.append(str(present[load_id].relative_to(root)))
-    for table in WHOLE_TABLES:
-        _copy(con, f"select * from raw.{table}", root / table / f"{table}.parquet")  # noqa: S608 - constant names
+    for table in sorted(wanted):
+        if not (root / table / "empty.parquet").exists():
+            _copy(con, f"select * from raw.{table} limit 0", root / table / "empty.parquet")  # noqa: S608 - contract names
+    others = con.execute(
+        "select table_name from duckdb_tables() where schema_name = 'raw' and database_name = current_database()"
+    ).fetchall()
+    for (table,) in sorted(others):
+        if table not in wanted:
+            _copy(con, f"select * from raw.{table}", root / table / f"{table}.parquet")  # noqa: S608 - catalog names
     return done
