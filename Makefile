@@ -20,7 +20,7 @@ OUTBOX ?= data/outbox
 # Where make handoff writes the OMS import batches: a folder or sftp://user@host[:port]/path (docs/handoff.md).
 HANDOFF_OUTBOX ?= data/oms_import
 
-.PHONY: help setup system-deps demo demo-next-day build test lint format docs docs-serve report notify acknowledge handoff bi dashboard clean bench bench-sftp
+.PHONY: help setup setup-spark test-spark system-deps demo demo-next-day build test lint format docs docs-serve report notify acknowledge handoff bi dashboard clean bench bench-sftp
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -34,6 +34,13 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP) ## create ./.venv and install the project (idempotent)
 	@echo "ready: source $(BIN)/activate"
+
+setup-spark: setup ## also install the Spark target (dbt-spark, PySpark; Java 17 must be on the machine)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev,spark]" 2>&1 | grep -v '^WARNING: Location' || true
+	@$(BIN)/python -c "import pyspark, dbt.adapters.spark" || { echo "setup-spark failed: see pip's messages above"; exit 1; }
+
+test-spark: setup-spark ## build a generated drop with DuckDB and with Spark, compare the models that run on both
+	$(BIN)/python tests/spark/compare_engines.py --work data/spark-compare
 
 system-deps: ## install OpenSSH server and Chromium for the tests when missing (needs root and apt)
 	@bash scripts/ensure-system-packages.sh

@@ -1,0 +1,173 @@
+"""Build the same drop with DuckDB and with Spark and compare what the models hold.
+
+    python tests/spark/compare_engines.py [--work DIR] [--select MODEL ...]
+
+The fixture drop is generated (POS, OMS, references and every order channel), landed into
+DuckDB with the Parquet copy of the raw layer (loaders/parquet_landing.py), built on DuckDB,
+then built on Spark (profiles.yml target `spark`, reading that Parquet). Each compared model's
+rows are read from both engines, every column as text, and compared EXCEPT ALL both ways; a
+difference prints the rows and fails (exit 1).
+
+The models compared are those that run on Spark so far (SPARK_MODELS); the run prints how
+many of the project's models that is (docs/scaling.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from loaders.cli import main as loader_main  # noqa: E402
+from recon_tools.generate_drop import generate  # noqa: E402
+
+# The models that run on Spark so far: the staging of the loader, POS, OMS and reference data.
+SPARK_MODELS = [
+    "stg_loader__file_versions",
+    "stg_pos__order_lines",
+    "stg_oms__orders",
+    "stg_reference__customers",
+    "stg_reference__partners",
+    "stg_reference__prices",
+    "stg_reference__products",
+    "stg_reference__stock",
+    "stg_reference__stores",
+]
+
+
+def dbt(work: Path, target: str, *args: str) -> float:
+    env = os.environ | {
+        "RECON_DB_PATH": str(work / "recon.duckdb"),
+        "RECON_PARQUET_DIR": str(work / "parquet"),
+        "RECON_SPARK_DIR": str(work / "spark"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    command = [
+        str(Path(sys.executable).parent / "dbt"), *args, "--target", target,
+        "--project-dir", str(ROOT), "--profiles-dir", str(ROOT),
+        "--target-path", str(work / f"target-{target}"), "--log-path", str(work / f"logs-{target}"),
+    ]  # fmt: skip
+    started = time.perf_counter()
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        print(result.stdout[-6000:], result.stderr[-2000:], sep="\n")
+        raise SystemExit(f"dbt {' '.join(args)} --target {target} failed")
+    return seconds
+
+
+def model_relations(work: Path) -> dict[str, tuple[str, str]]:
+    manifest = json.loads((work / "target-dev" / "manifest.json").read_text())
+    return {
+        node["name"]: (node["schema"], node["alias"])
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+    }
+
+
+def spark_rows(work: Path, relations: list[tuple[str, str]]) -> dict[tuple[str, str], object]:
+    """Each relation's rows from Spark, as Arrow tables, through the build's metastore."""
+    print("reading the Spark side ...", flush=True)
+    from pyspark.sql import SparkSession
+
+    spark_dir = work / "spark"
+    session = (
+        SparkSession.builder.enableHiveSupport()
+        .config("spark.master", "local[2]")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.warehouse.dir", str(spark_dir / "warehouse"))
+        .config(
+            "spark.hadoop.javax.jdo.option.ConnectionURL",
+            f"jdbc:derby:;databaseName={spark_dir / 'metastore_db'};create=true",
+        )
+        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={spark_dir / 'derby'}")
+        .getOrCreate()
+    )
+    try:
+        return {relation: session.table(".".join(relation)).toArrow() for relation in relations}
+    finally:
+        session.stop()
+
+
+def as_text(con: duckdb.DuckDBPyConnection, relation: str) -> str:
+    """A select of relation with every column as text (timestamps with a zone in UTC, without it)."""
+    columns = con.execute(f"describe {relation}").fetchall()
+    parts = []
+    for name, data_type, *_ in columns:
+        value = f'"{name}"'
+        if data_type.startswith("TIMESTAMP WITH TIME ZONE"):
+            value = f"cast({value} as timestamp)"
+        elif data_type.startswith("DECIMAL") or data_type in {"DOUBLE", "FLOAT"}:
+            value = f"cast({value} as decimal(38, 9))"
+        parts.append(f'cast({value} as varchar) as "{name}"')
+    return f"select {', '.join(parts)} from {relation}"  # noqa: S608 - our own relation names
+
+
+def compare(work: Path, models: list[str]) -> int:
+    relations = model_relations(work)
+    wanted = {name: relations[name] for name in models}
+    from_spark = spark_rows(work, list(wanted.values()))
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'").fetchall()
+    con.execute("attach ? as duck (read_only)", [str(work / "recon.duckdb")]).fetchall()
+    failures = 0
+    for schema, alias in wanted.values():
+        table = from_spark[(schema, alias)]
+        con.register("spark_rows", table)
+        con.execute("create or replace temp table spark_side as select * from spark_rows").fetchall()
+        con.unregister("spark_rows")
+        duck = as_text(con, f"duck.{schema}.{alias}")
+        spark = as_text(con, "spark_side")
+        only_duck = con.execute(f"select * from ({duck} except all {spark}) limit 5").fetchall()  # noqa: S608
+        only_spark = con.execute(f"select * from ({spark} except all {duck}) limit 5").fetchall()  # noqa: S608
+        rows = con.execute("select count(*) from spark_side").fetchall()[0][0]
+        status = "same" if not only_duck and not only_spark else "DIFFERENT"
+        print(f"  {status:<9} {schema}.{alias} ({rows} rows)")
+        for row in only_duck:
+            print(f"      only on DuckDB: {row}")
+        for row in only_spark:
+            print(f"      only on Spark:  {row}")
+        failures += status != "same"
+    return failures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--work", type=Path, default=ROOT / "data" / "spark-compare", help="work directory (emptied)")
+    parser.add_argument("--select", nargs="+", default=SPARK_MODELS, metavar="MODEL", help="models to compare")
+    args = parser.parse_args(argv)
+    work: Path = args.work
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    drop = work / "drop"
+    generate(drop, days=2, orders_per_day=60, seed=7, web_orders=6, edi_orders=4, api_orders=3, manual_orders=2)
+    db = work / "recon.duckdb"
+    if loader_main(["ingest", "--from", str(drop), "--db", str(db), "--parquet-dir", str(work / "parquet"), "-q"]):
+        return 1
+    # the models and what they read
+    selection = [f"+{name}" for name in args.select]
+    duck_seconds = dbt(work, "dev", "run", "--select", *selection)
+    spark_seconds = dbt(work, "spark", "run", "--select", *selection)
+    total = len(model_relations(work))
+    print(
+        f"compared {len(args.select)} of the project's {total} models; build on DuckDB {duck_seconds:.1f} s, "
+        f"on Spark {spark_seconds:.1f} s"
+    )
+    failures = compare(work, args.select)
+    print(f"{len(args.select) - failures} of {len(args.select)} models hold the same rows on both engines")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
