@@ -1,23 +1,24 @@
 {#- The channel order lines (docs/channels.md): the columns every stg_<channel>__order_lines
-    model gives, in order, with their types. -#}
+    model gives, in order, with their types (string: DuckDB's varchar, and a type Spark
+    knows without a length). -#}
 
 {% macro channel_line_columns() %}
     {{ return([
-        ('record_id', 'varchar'), ('channel', 'varchar'), ('load_id', 'bigint'), ('source_file', 'varchar'),
-        ('source_line', 'bigint'), ('source_position', 'varchar'), ('order_position', 'varchar'),
-        ('file_business_date', 'date'), ('order_id', 'varchar'), ('order_key', 'varchar'),
-        ('customer_id', 'varchar'), ('partner_id', 'varchar'), ('operator_id', 'varchar'),
-        ('ordered_at_text', 'varchar'), ('ordered_at', 'timestamp'), ('currency', 'varchar'),
-        ('line_number_text', 'varchar'), ('line_number', 'integer'), ('sku', 'varchar'),
-        ('quantity_text', 'varchar'), ('quantity', 'integer'),
-        ('unit_price_text', 'varchar'), ('unit_price', 'decimal(18, 2)'),
-        ('discount_amount_text', 'varchar'), ('discount_amount', 'decimal(18, 2)'),
-        ('line_total_text', 'varchar'), ('line_total', 'decimal(18, 2)'),
-        ('order_total_text', 'varchar'), ('order_total', 'decimal(18, 2)'),
+        ('record_id', 'string'), ('channel', 'string'), ('load_id', 'bigint'), ('source_file', 'string'),
+        ('source_line', 'bigint'), ('source_position', 'string'), ('order_position', 'string'),
+        ('file_business_date', 'date'), ('order_id', 'string'), ('order_key', 'string'),
+        ('customer_id', 'string'), ('partner_id', 'string'), ('operator_id', 'string'),
+        ('ordered_at_text', 'string'), ('ordered_at', 'timestamp'), ('currency', 'string'),
+        ('line_number_text', 'string'), ('line_number', 'integer'), ('sku', 'string'),
+        ('quantity_text', 'string'), ('quantity', 'integer'),
+        ('unit_price_text', 'string'), ('unit_price', 'decimal(18, 2)'),
+        ('discount_amount_text', 'string'), ('discount_amount', 'decimal(18, 2)'),
+        ('line_total_text', 'string'), ('line_total', 'decimal(18, 2)'),
+        ('order_total_text', 'string'), ('order_total', 'decimal(18, 2)'),
         ('order_charges', 'decimal(18, 2)'),
-        ('requested_delivery_date_text', 'varchar'), ('requested_delivery_date', 'date'),
-        ('ship_to_name', 'varchar'), ('ship_to_address1', 'varchar'), ('ship_to_city', 'varchar'),
-        ('ship_to_postal_code', 'varchar'), ('ship_to_country', 'varchar'), ('payment_method', 'varchar'),
+        ('requested_delivery_date_text', 'string'), ('requested_delivery_date', 'date'),
+        ('ship_to_name', 'string'), ('ship_to_address1', 'string'), ('ship_to_city', 'string'),
+        ('ship_to_postal_code', 'string'), ('ship_to_country', 'string'), ('payment_method', 'string'),
     ]) }}
 {% endmacro %}
 

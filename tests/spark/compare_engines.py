@@ -31,9 +31,15 @@ sys.path.insert(0, str(ROOT))
 from loaders.cli import main as loader_main  # noqa: E402
 from recon_tools.generate_drop import generate  # noqa: E402
 
-# The models that run on Spark so far: the staging of the loader, POS, OMS and reference data.
+# The models that run on Spark so far: the staging of the loader, the operations logs, POS,
+# OMS, reference data and manually entered orders.
 SPARK_MODELS = [
     "stg_loader__file_versions",
+    "stg_loader__processing_events",
+    "stg_review__decisions",
+    "stg_notify__notifications_sent",
+    "stg_handoff__exports",
+    "stg_manual__order_lines",
     "stg_pos__order_lines",
     "stg_oms__orders",
     "stg_reference__customers",

@@ -49,13 +49,13 @@ final as (
         source_line,
         'line ' || source_line as source_position,
         -- an order is its lines in one file: its position is its first line
-        'line ' || min(source_line) over (partition by load_id, coalesce({{ normalize_order_key('order_id') }}, cast(source_line as varchar)))
+        'line ' || min(source_line) over (partition by load_id, coalesce({{ normalize_order_key('order_id') }}, cast(source_line as string)))
             as order_position,
         file_business_date,
         order_id,
         {{ normalize_order_key('order_id') }} as order_key,
         customer_id,
-        cast(null as varchar) as partner_id,
+        cast(null as string) as partner_id,
         operator_id,
         ordered_at_text,
         {{ parse_timestamp_utc('ordered_at_text') }} as ordered_at,

@@ -6,7 +6,7 @@ source as (
 ),
 
 latest_ingest as (
-    select arg_max(run_id, event_id) as run_id
+    select max_by(run_id, event_id) as run_id
     from source
     where event = 'run_started'
 ),
