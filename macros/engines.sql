@@ -43,3 +43,90 @@
     {%- endfor -%}
     {{ return(tables | unique | list) }}
 {% endmacro %}
+
+{#- JSON and lists: DuckDB's JSON functions and 1-based lists; Spark's get_json_object and
+    arrays. -#}
+
+{% macro json_text_values(document, paths) %}
+    {#- The values at the JSON paths of a document, as a list of text (1-based, list_item). -#}
+    {{ return(adapter.dispatch('json_text_values')(document, paths)) }}
+{% endmacro %}
+
+{% macro default__json_text_values(document, paths) -%}
+    {#- one call with a list of paths parses the text once -#}
+    json_extract_string({{ document }}, [{% for path in paths %}'{{ path }}'{{ ', ' if not loop.last }}{% endfor %}])
+{%- endmacro %}
+
+{% macro spark__json_text_values(document, paths) -%}
+    array({% for path in paths %}get_json_object({{ document }}, '{{ path }}'){{ ', ' if not loop.last }}{% endfor %})
+{%- endmacro %}
+
+{% macro json_text(document, path) %}
+    {#- The value at a JSON path, as text (an object or array as its JSON). -#}
+    {{ return(adapter.dispatch('json_text')(document, path)) }}
+{% endmacro %}
+
+{% macro default__json_text(document, path) -%}
+    json_extract_string({{ document }}, '{{ path }}')
+{%- endmacro %}
+
+{% macro spark__json_text(document, path) -%}
+    get_json_object({{ document }}, '{{ path }}')
+{%- endmacro %}
+
+{% macro json_array_items(document, path) %}
+    {#- The elements of the JSON array at path, each as JSON text; null when there is none. -#}
+    {{ return(adapter.dispatch('json_array_items')(document, path)) }}
+{% endmacro %}
+
+{% macro default__json_array_items(document, path) -%}
+    json_extract({{ document }}, '{{ path }}[*]')
+{%- endmacro %}
+
+{% macro spark__json_array_items(document, path) -%}
+    from_json(get_json_object({{ document }}, '{{ path }}'), 'array<string>')
+{%- endmacro %}
+
+{% macro list_item(list, index) %}
+    {#- The index-th element of a list, counting from 1; null past its end. -#}
+    {{ return(adapter.dispatch('list_item')(list, index)) }}
+{% endmacro %}
+
+{% macro default__list_item(list, index) -%}
+    {{ list }}[{{ index }}]
+{%- endmacro %}
+
+{% macro spark__list_item(list, index) -%}
+    element_at({{ list }}, {{ index }})
+{%- endmacro %}
+
+{% macro items_or_one_null(items) %}
+    {#- A list with at least one element: the items, or a single null when there are none
+        (an order without lines keeps one row). -#}
+    {{ return(adapter.dispatch('items_or_one_null')(items)) }}
+{% endmacro %}
+
+{% macro default__items_or_one_null(items) -%}
+    case when len({{ items }}) > 0 then {{ items }} else [cast(null as json)] end
+{%- endmacro %}
+
+{% macro spark__items_or_one_null(items) -%}
+    case when size({{ items }}) > 0 then {{ items }} else array(cast(null as string)) end
+{%- endmacro %}
+
+{% macro explode_items(list, item, index) %}
+    {#- In a select list: one row per element of list, the element as column item and its
+        1-based position as column index. -#}
+    {{ return(adapter.dispatch('explode_items')(list, item, index)) }}
+{% endmacro %}
+
+{% macro default__explode_items(list, item, index) -%}
+    unnest({{ list }}) as {{ item }},
+    generate_subscripts({{ list }}, 1) as {{ index }}
+{%- endmacro %}
+
+{% macro spark__explode_items(list, item, index) -%}
+    inline(transform({{ list }}, (element, position) -> named_struct(
+        '{{ item }}', element, '{{ index }}', position + 1
+    )))
+{%- endmacro %}

@@ -32,8 +32,10 @@ from loaders.cli import main as loader_main  # noqa: E402
 from recon_tools.generate_drop import generate  # noqa: E402
 
 # The models that run on Spark so far: the staging of the loader, the operations logs, POS,
-# OMS, reference data and manually entered orders.
+# OMS, reference data, and the web, API and manually entered orders.
 SPARK_MODELS = [
+    "stg_web__order_lines",
+    "stg_api__order_lines",
     "stg_loader__file_versions",
     "stg_loader__processing_events",
     "stg_review__decisions",

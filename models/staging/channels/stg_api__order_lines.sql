@@ -45,10 +45,8 @@ orders as (
         source.payload_format,
         source.integration_source,
         current_files.file_business_date,
-        json_extract_string(
-            source.document, [{% for _, path in order_fields %}'{{ path }}'{{ ', ' if not loop.last }}{% endfor %}]
-        ) as order_values,
-        json_extract(source.document, '$.lines[*]') as items
+        {{ json_text_values('source.document', order_fields | map(attribute=1) | list) }} as order_values,
+        {{ json_array_items('source.document', '$.lines') }} as items
     from source
     inner join current_files on source._load_id = current_files.load_id
 ),
@@ -56,7 +54,7 @@ orders as (
 with_items as (
     select
         *,
-        case when len(items) > 0 then items else [cast(null as json)] end as item_list
+        {{ items_or_one_null('items') }} as item_list
     from orders
 ),
 
@@ -71,8 +69,7 @@ exploded as (
         integration_source,
         file_business_date,
         order_values,
-        unnest(item_list) as item,
-        generate_subscripts(item_list, 1) as item_index
+        {{ explode_items('item_list', 'item', 'item_index') }}
     from with_items
 ),
 
@@ -86,10 +83,10 @@ fields as (
         file_business_date,
         {{ clean_text('integration_source') }} as partner_id,
         {% for name, _ in order_fields -%}
-            {{ clean_text('order_values[' ~ loop.index ~ ']') }} as {{ name }},
+            {{ clean_text(list_item('order_values', loop.index)) }} as {{ name }},
         {% endfor -%}
         {% for name, path in line_fields -%}
-            {{ clean_text("json_extract_string(item, '" ~ path ~ "')") }} as {{ name }},
+            {{ clean_text(json_text('item', path)) }} as {{ name }},
         {% endfor -%}
         case
             when item is null then order_position

@@ -43,10 +43,8 @@ orders as (
         source._source_line as source_line,
         source._source_position as order_position,
         current_files.file_business_date,
-        json_extract_string(
-            source.document, [{% for _, path in order_fields %}'{{ path }}'{{ ', ' if not loop.last }}{% endfor %}]
-        ) as order_values,
-        json_extract(source.document, '$.line_items[*]') as items
+        {{ json_text_values('source.document', order_fields | map(attribute=1) | list) }} as order_values,
+        {{ json_array_items('source.document', '$.line_items') }} as items
     from source
     inner join current_files on source._load_id = current_files.load_id
 ),
@@ -54,7 +52,7 @@ orders as (
 with_items as (
     select
         *,
-        case when len(items) > 0 then items else [cast(null as json)] end as item_list
+        {{ items_or_one_null('items') }} as item_list
     from orders
 ),
 
@@ -67,8 +65,7 @@ exploded as (
         order_position,
         file_business_date,
         order_values,
-        unnest(item_list) as item,
-        generate_subscripts(item_list, 1) as item_index
+        {{ explode_items('item_list', 'item', 'item_index') }}
     from with_items
 ),
 
@@ -80,10 +77,10 @@ fields as (
         order_position,
         file_business_date,
         {% for name, _ in order_fields -%}
-            {{ clean_text('order_values[' ~ loop.index ~ ']') }} as {{ name }},
+            {{ clean_text(list_item('order_values', loop.index)) }} as {{ name }},
         {% endfor -%}
         {% for name, path in line_fields -%}
-            {{ clean_text("json_extract_string(item, '" ~ path ~ "')") }} as {{ name }},
+            {{ clean_text(json_text('item', path)) }} as {{ name }},
         {% endfor -%}
         case when item is not null then item_index end as line_number
     from exploded
@@ -124,7 +121,7 @@ final as (
         ordered_at_text,
         {{ parse_timestamp_utc('ordered_at_text') }} as ordered_at,
         currency,
-        cast(line_number as varchar) as line_number_text,
+        cast(line_number as string) as line_number_text,
         line_number,
         sku,
         quantity_text,
