@@ -5,34 +5,24 @@
         segments (stg_edi__segments' columns): as aggregates of a group by set, or, with over
         naming a window partitioned by set, on every segment of the set. The first segment
         of each kind counts. -#}
-    any_value(elements[2]) filter (where segment_id = 'ST') {{ over }} as transaction_set_id,
-    count(*) filter (where segment_id = 'PO1') {{ over }} as po1_count,
-    arg_min(elements[4], segment_number) filter (where segment_id = 'BEG') {{ over }} as po_number,
-    arg_min(elements[6], segment_number) filter (where segment_id = 'BEG') {{ over }} as po_date_text,
-    arg_min(elements[3], segment_number) filter (
-        where segment_id = 'CUR' and elements[2] = 'BY'
-    ) {{ over }} as currency,
-    arg_min(elements[3], segment_number) filter (
-        where segment_id = 'DTM' and elements[2] = '002'
-    ) {{ over }} as requested_delivery_date_text,
-    arg_min(elements[3], segment_number) filter (
-        where segment_id = 'AMT' and elements[2] = 'TT'
-    ) {{ over }} as order_total_text,
-    arg_min(elements[3], segment_number) filter (
-        where segment_id = 'N1' and n1_entity = 'ST'
-    ) {{ over }} as ship_to_name,
-    arg_min(elements[2], segment_number) filter (
-        where segment_id = 'N3' and n1_entity = 'ST'
-    ) {{ over }} as ship_to_address1,
-    arg_min(elements[2], segment_number) filter (
-        where segment_id = 'N4' and n1_entity = 'ST'
-    ) {{ over }} as ship_to_city,
-    arg_min(elements[4], segment_number) filter (
-        where segment_id = 'N4' and n1_entity = 'ST'
-    ) {{ over }} as ship_to_postal_code,
-    arg_min(elements[5], segment_number) filter (
-        where segment_id = 'N4' and n1_entity = 'ST'
-    ) {{ over }} as ship_to_country
+    {{ any_where(list_item('elements', 2), "segment_id = 'ST'", over) }} as transaction_set_id,
+    {{ count_where("segment_id = 'PO1'", over) }} as po1_count,
+    {%- for name, segment, element, qualifier in [
+        ('po_number', 'BEG', 4, none),
+        ('po_date_text', 'BEG', 6, none),
+        ('currency', 'CUR', 3, "elements[2] = 'BY'"),
+        ('requested_delivery_date_text', 'DTM', 3, "elements[2] = '002'"),
+        ('order_total_text', 'AMT', 3, "elements[2] = 'TT'"),
+        ('ship_to_name', 'N1', 3, "n1_entity = 'ST'"),
+        ('ship_to_address1', 'N3', 2, "n1_entity = 'ST'"),
+        ('ship_to_city', 'N4', 2, "n1_entity = 'ST'"),
+        ('ship_to_postal_code', 'N4', 4, "n1_entity = 'ST'"),
+        ('ship_to_country', 'N4', 5, "n1_entity = 'ST'"),
+    ] %}
+    {%- set condition = "segment_id = '" ~ segment ~ "'" ~ (
+        ' and ' ~ qualifier.replace('elements[2]', list_item('elements', 2)) if qualifier else '') %}
+    {{ first_by(list_item('elements', element), 'segment_number', condition, over) }} as {{ name }}{{ ',' if not loop.last }}
+    {%- endfor %}
 {% endmacro %}
 
 {% macro edi_partner_ctes() %}
@@ -49,9 +39,14 @@
     ),
 
     gs_partners as (
-        select * from partners
-        where gs_id is not null
-        qualify row_number() over (partition by gs_id order by partner_id) = 1
+        select * from (
+            select
+                *,
+                row_number() over (partition by gs_id order by partner_id) as gs_id_rank
+            from partners
+            where gs_id is not null
+        ) as ranked
+        where gs_id_rank = 1
     )
 {% endmacro %}
 
@@ -62,26 +57,52 @@
         GS02; one partner per row (unique_columns) even when the snapshot names an id twice.
         Two left joins to the (small) snapshot rather than one OR join: a condition on
         load_id then reaches the segments' scan, which an OR join (a nested loop) stops. -#}
-    select
-        {{ relation }}.*,
-        coalesce(isa_partners.partner_id, gs_partners.partner_id) as partner_id,
-        coalesce(
-            case when isa_partners.partner_id is not null then isa_partners.is_active else gs_partners.is_active end,
-            false
-        ) as partner_is_active,
-        case
-            when isa_partners.partner_id is not null then isa_partners.customer_id else gs_partners.customer_id
-        end as customer_id
+    {{ return(adapter.dispatch('edi_with_partner')(relation, unique_columns)) }}
+{% endmacro %}
+
+{% macro edi_partner_columns(relation) %}
+    {{ relation }}.*,
+    coalesce(isa_partners.partner_id, gs_partners.partner_id) as partner_id,
+    coalesce(
+        case when isa_partners.partner_id is not null then isa_partners.is_active else gs_partners.is_active end,
+        false
+    ) as partner_is_active,
+    case
+        when isa_partners.partner_id is not null then isa_partners.customer_id else gs_partners.customer_id
+    end as customer_id
+{% endmacro %}
+
+{% macro edi_partner_joins(relation) %}
     from {{ relation }}
     left join isa_partners
         on
             {{ relation }}.sender_id = isa_partners.isa_id
             and coalesce({{ relation }}.sender_qualifier = isa_partners.isa_qualifier, true)
     left join gs_partners on {{ relation }}.gs_sender_id = gs_partners.gs_id
+{% endmacro %}
+
+{% macro default__edi_with_partner(relation, unique_columns) %}
+    select
+        {{ edi_partner_columns(relation) }}
+    {{ edi_partner_joins(relation) }}
     qualify row_number() over (
         partition by {% for column in unique_columns %}{{ relation }}.{{ column }}{{ ', ' if not loop.last }}{% endfor %}
-        order by isa_partners.partner_id
+        order by isa_partners.partner_id nulls last
     ) = 1
+{% endmacro %}
+
+{% macro spark__edi_with_partner(relation, unique_columns) %}
+    {#- no qualify: the rank in a subquery (an extra column, partner_match_rank) -#}
+    select * from (
+        select
+            {{ edi_partner_columns(relation) }},
+            row_number() over (
+                partition by {% for column in unique_columns %}{{ relation }}.{{ column }}{{ ', ' if not loop.last }}{% endfor %}
+                order by isa_partners.partner_id nulls last
+            ) as partner_match_rank
+        {{ edi_partner_joins(relation) }}
+    ) as candidates
+    where partner_match_rank = 1
 {% endmacro %}
 
 {% macro edi_with_senders(relation) %}
@@ -96,16 +117,44 @@
         *,
         case
             when gs_segment is not null
-                then trim(any_value(elements[6]) filter (where segment_id = 'ISA') over interchange)
+                then trim({{ any_where(list_item('elements', 6), "segment_id = 'ISA'", 'over interchange') }})
         end as sender_qualifier,
         case
             when gs_segment is not null
-                then trim(any_value(elements[7]) filter (where segment_id = 'ISA') over interchange)
+                then trim({{ any_where(list_item('elements', 7), "segment_id = 'ISA'", 'over interchange') }})
         end as sender_id,
-        any_value(elements[14]) filter (where segment_id = 'ISA') over interchange as isa_control_number,
-        trim(any_value(elements[3]) filter (where segment_id = 'GS') over functional_group) as gs_sender_id
+        {{ any_where(list_item('elements', 14), "segment_id = 'ISA'", 'over interchange') }} as isa_control_number,
+        trim({{ any_where(list_item('elements', 3), "segment_id = 'GS'", 'over functional_group') }}) as gs_sender_id
     from {{ relation }}
     window
         interchange as (partition by load_id, isa_segment),
         functional_group as (partition by load_id, gs_segment)
 {% endmacro %}
+
+{% macro edi_product_ids(elements) %}
+    {#- A PO1 segment's product ids after the qualifiers VP (vendor part), SK (SKU) and BP
+        (buyer part), in that order, as a list of three (null where absent): the qualifier and
+        id pairs start at element 06 (elements[7]). -#}
+    {{ return(adapter.dispatch('edi_product_ids')(elements)) }}
+{% endmacro %}
+
+{% macro default__edi_product_ids(elements) -%}
+    list_transform(
+        ['VP', 'SK', 'BP'],
+        lambda qualifier: {{ elements }}[
+            list_filter(range(7, len({{ elements }}), 2), lambda i: {{ elements }}[i] = qualifier)[1] + 1
+        ]
+    )
+{%- endmacro %}
+
+{% macro spark__edi_product_ids(elements) -%}
+    transform(
+        array('VP', 'SK', 'BP'),
+        qualifier -> case
+            when size({{ elements }}) > 7
+                then element_at({{ elements }}, element_at(
+                    filter(sequence(7, size({{ elements }}) - 1, 2), i -> element_at({{ elements }}, i) = qualifier), 1
+                ) + 1)
+        end
+    )
+{%- endmacro %}

@@ -130,3 +130,85 @@
         '{{ item }}', element, '{{ index }}', position + 1
     )))
 {%- endmacro %}
+
+{#- Aggregates over the rows that meet a condition, as aggregates or, with over naming a
+    window, as window functions (Spark takes no FILTER clause on a window function). -#}
+
+{% macro any_where(value, condition, over='') %}
+    {#- A non-null value of value among the rows that meet condition. -#}
+    {{ return(adapter.dispatch('any_where')(value, condition, over)) }}
+{% endmacro %}
+
+{% macro default__any_where(value, condition, over) -%}
+    any_value({{ value }}) filter (where {{ condition }}) {{ over }}
+{%- endmacro %}
+
+{% macro spark__any_where(value, condition, over) -%}
+    first(case when {{ condition }} then {{ value }} end, true) {{ over }}
+{%- endmacro %}
+
+{% macro first_by(value, order, condition, over='') %}
+    {#- value on the row that meets condition with the lowest order, among the rows where
+        value is not null (DuckDB's arg_min). -#}
+    {{ return(adapter.dispatch('first_by')(value, order, condition, over)) }}
+{% endmacro %}
+
+{% macro default__first_by(value, order, condition, over) -%}
+    arg_min({{ value }}, {{ order }}) filter (where {{ condition }}) {{ over }}
+{%- endmacro %}
+
+{% macro spark__first_by(value, order, condition, over) -%}
+    min_by({{ value }}, case when ({{ condition }}) and {{ value }} is not null then {{ order }} end) {{ over }}
+{%- endmacro %}
+
+{% macro count_where(condition, over='') %}
+    {#- How many rows meet condition. -#}
+    {{ return(adapter.dispatch('count_where')(condition, over)) }}
+{% endmacro %}
+
+{% macro default__count_where(condition, over) -%}
+    count(*) filter (where {{ condition }}) {{ over }}
+{%- endmacro %}
+
+{% macro spark__count_where(condition, over) -%}
+    count(case when {{ condition }} then 1 end) {{ over }}
+{%- endmacro %}
+
+{% macro last_non_null(value) %}
+    {#- In a window: the last non-null value of value so far. -#}
+    {{ return(adapter.dispatch('last_non_null')(value)) }}
+{% endmacro %}
+
+{% macro default__last_non_null(value) -%}
+    last_value({{ value }} ignore nulls)
+{%- endmacro %}
+
+{% macro spark__last_non_null(value) -%}
+    last({{ value }}, true)
+{%- endmacro %}
+
+{% macro json_string_list(value) %}
+    {#- A JSON array of strings (as the loader lands X12 elements) as a list of text. -#}
+    {{ return(adapter.dispatch('json_string_list')(value)) }}
+{% endmacro %}
+
+{% macro default__json_string_list(value) -%}
+    cast({{ value }} as varchar[])
+{%- endmacro %}
+
+{% macro spark__json_string_list(value) -%}
+    from_json({{ value }}, 'array<string>')
+{%- endmacro %}
+
+{% macro timestamp_of_yyyymmdd(value) %}
+    {#- CCYYMMDD text (format checked) as the start of that day. -#}
+    {{ return(adapter.dispatch('timestamp_of_yyyymmdd')(value)) }}
+{% endmacro %}
+
+{% macro default__timestamp_of_yyyymmdd(value) -%}
+    try_strptime({{ value }}, '%Y%m%d')
+{%- endmacro %}
+
+{% macro spark__timestamp_of_yyyymmdd(value) -%}
+    try_to_timestamp({{ value }}, 'yyyyMMdd')
+{%- endmacro %}

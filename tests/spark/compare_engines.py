@@ -2,7 +2,8 @@
 
     python tests/spark/compare_engines.py [--work DIR] [--select MODEL ...]
 
-The fixture drop is generated (POS, OMS, references and every order channel), landed into
+The drop is generated (POS, OMS, references and every order channel, with the generator's bad
+rows) plus the channel fixtures of tests/fixtures/channels, landed into
 DuckDB with the Parquet copy of the raw layer (loaders/parquet_landing.py), built on DuckDB,
 then built on Spark (profiles.yml target `spark`, reading that Parquet). Each compared model's
 rows are read from both engines, every column as text, and compared EXCEPT ALL both ways; a
@@ -31,9 +32,14 @@ sys.path.insert(0, str(ROOT))
 from loaders.cli import main as loader_main  # noqa: E402
 from recon_tools.generate_drop import generate  # noqa: E402
 
-# The models that run on Spark so far: the staging of the loader, the operations logs, POS,
-# OMS, reference data, and the web, API and manually entered orders.
+# The models that run on Spark so far: the staging layer (the loader, the operations logs, POS,
+# OMS, reference data and every order channel).
 SPARK_MODELS = [
+    "stg_edi__segments",
+    "stg_edi__interchanges",
+    "stg_edi__groups",
+    "stg_edi__transaction_sets",
+    "stg_edi__order_lines",
     "stg_web__order_lines",
     "stg_api__order_lines",
     "stg_loader__file_versions",
@@ -160,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True)
     drop = work / "drop"
     generate(drop, days=2, orders_per_day=60, seed=7, web_orders=6, edi_orders=4, api_orders=3, manual_orders=2)
+    # and the channel fixtures: other partners and delimiters, JSON lines, XML, an order without lines
+    shutil.copytree(ROOT / "tests" / "fixtures" / "channels", drop, dirs_exist_ok=True)
     db = work / "recon.duckdb"
     if loader_main(["ingest", "--from", str(drop), "--db", str(db), "--parquet-dir", str(work / "parquet"), "-q"]):
         return 1

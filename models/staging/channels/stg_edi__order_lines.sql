@@ -26,16 +26,10 @@ set_lines as (
     -- each PO1 segment of a purchase order, or its ST segment when it has none
     select
         *,
-        elements[2] as line_number_text,
-        elements[3] as quantity_text,
-        elements[5] as unit_price_text,
-        -- the product id after qualifier VP (vendor part), else SK (SKU), else BP (buyer part)
-        list_transform(
-            ['VP', 'SK', 'BP'],
-            lambda qualifier: elements[
-                list_filter(range(7, len(elements), 2), lambda i: elements[i] = qualifier)[1] + 1
-            ]
-        ) as product_ids
+        {{ list_item('elements', 2) }} as line_number_text,
+        {{ list_item('elements', 3) }} as quantity_text,
+        {{ list_item('elements', 5) }} as unit_price_text,
+        {{ edi_product_ids('elements') }} as product_ids
     from set_segments
     where transaction_set_id = '850' and (segment_id = 'PO1' or (segment_id = 'ST' and po1_count = 0))
 ),
@@ -64,7 +58,7 @@ lines as (
         case when segment_id = 'PO1' then {{ clean_text('line_number_text') }} end as line_number_text,
         case
             when segment_id = 'PO1'
-                then {{ clean_text('coalesce(product_ids[1], product_ids[2], product_ids[3])') }}
+                then {{ clean_text('coalesce(' ~ list_item('product_ids', 1) ~ ', ' ~ list_item('product_ids', 2) ~ ', ' ~ list_item('product_ids', 3) ~ ')') }}
         end as sku,
         case when segment_id = 'PO1' then {{ clean_text('quantity_text') }} end as quantity_text,
         case when segment_id = 'PO1' then {{ clean_text('unit_price_text') }} end as unit_price_text,
@@ -92,12 +86,12 @@ final as (
         {{ normalize_order_key('order_id') }} as order_key,
         customer_id,
         partner_id,
-        cast(null as varchar) as operator_id,
+        cast(null as string) as operator_id,
         ordered_at_text,
         -- CCYYMMDD, the start of the day in UTC
         case
-            when regexp_full_match(ordered_at_text, '[0-9]{8}')
-                then try_strptime(ordered_at_text, '%Y%m%d')
+            when {{ full_match('ordered_at_text', '[0-9]{8}') }}
+                then {{ timestamp_of_yyyymmdd('ordered_at_text') }}
         end as ordered_at,
         currency,
         line_number_text,
@@ -107,18 +101,18 @@ final as (
         {{ parse_integer('quantity_text') }} as quantity,
         unit_price_text,
         {{ parse_money('unit_price_text') }} as unit_price,
-        cast(null as varchar) as discount_amount_text,
+        cast(null as string) as discount_amount_text,
         case when line_number_text is not null then 0 end as discount_amount,
         -- X12 delivers no line total: it is the quantity times the unit price
-        cast(null as varchar) as line_total_text,
+        cast(null as string) as line_total_text,
         {{ parse_integer('quantity_text') }} * {{ parse_money('unit_price_text') }} as line_total,
         order_total_text,
         {{ parse_money('order_total_text') }} as order_total,
         0 as order_charges,
         requested_delivery_date_text,
         case
-            when regexp_full_match(requested_delivery_date_text, '[0-9]{8}')
-                then cast(try_strptime(requested_delivery_date_text, '%Y%m%d') as date)
+            when {{ full_match('requested_delivery_date_text', '[0-9]{8}') }}
+                then cast({{ timestamp_of_yyyymmdd('requested_delivery_date_text') }} as date)
         end as requested_delivery_date,
         ship_to_name,
         ship_to_address1,

@@ -22,7 +22,7 @@ parsed as (
         source._source_line as segment_number,
         cast(source.interchange_number as integer) as interchange_number,
         source.segment_id,
-        cast(source.elements as varchar[]) as elements,
+        {{ json_string_list('source.elements') }} as elements,
         source.element_separator,
         source.component_separator,
         source.repetition_separator,
@@ -88,7 +88,7 @@ final as (
             when
                 max(case when segment_id = 'N1' then segment_number end) over in_set
                 > coalesce(max(case when segment_id = 'PO1' then segment_number end) over in_set, 0)
-                then last_value(case when segment_id = 'N1' then elements[2] end ignore nulls) over in_set
+                then {{ last_non_null("case when segment_id = 'N1' then " ~ list_item('elements', 2) ~ ' end') }} over in_set
         end as n1_entity
     from assigned
     window in_set as (partition by load_id, st_segment order by segment_number rows unbounded preceding)

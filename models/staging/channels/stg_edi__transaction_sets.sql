@@ -16,14 +16,14 @@ final as (
         isa_segment,
         any_value(gs_segment) as gs_segment,
         st_segment,
-        any_value(elements[3]) filter (where segment_id = 'ST') as set_control_number,
+        {{ any_where(list_item('elements', 3), "segment_id = 'ST'") }} as set_control_number,
         min(segment_number) filter (where segment_id = 'SE') as se_segment,
-        arg_min(elements[2], segment_number) filter (where segment_id = 'SE') as se_segment_count,
-        arg_min(elements[3], segment_number) filter (where segment_id = 'SE') as se_control_number,
+        {{ first_by(list_item('elements', 2), 'segment_number', "segment_id = 'SE'") }} as se_segment_count,
+        {{ first_by(list_item('elements', 3), 'segment_number', "segment_id = 'SE'") }} as se_control_number,
         count(*) as segment_count,
         min(segment_number) filter (where segment_id = 'PO1') as first_po1_segment,
         min(segment_number) filter (where segment_id = 'CTT') as ctt_segment,
-        arg_min(elements[2], segment_number) filter (where segment_id = 'CTT') as ctt_line_count,
+        {{ first_by(list_item('elements', 2), 'segment_number', "segment_id = 'CTT'") }} as ctt_line_count,
         {{ edi_purchase_order_fields() }}
     from segments
     where st_segment is not null
