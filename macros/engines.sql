@@ -25,6 +25,11 @@
                 "The spark target reads the raw layer as Parquet: set RECON_PARQUET_DIR to the directory "
                 ~ "`python -m loaders ingest --parquet-dir DIR` writes (docs/scaling.md).") }}
         {%- endif -%}
+        {%- if not (landing.startswith('/') or '://' in landing) -%}
+            {{ exceptions.raise_compiler_error(
+                "RECON_PARQUET_DIR must be an absolute path or a URI (Spark reads a relative location "
+                ~ "against its warehouse): " ~ landing) }}
+        {%- endif -%}
         {%- do run_query('create database if not exists raw') -%}
         {%- for table in raw_tables() -%}
             {%- do run_query('create table if not exists raw.' ~ table ~ " using parquet location '"

@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=ROOT / "data" / "spark-compare", help="work directory (emptied)")
     parser.add_argument("--select", nargs="+", default=SPARK_MODELS, metavar="MODEL", help="models to compare")
     args = parser.parse_args(argv)
-    work: Path = args.work
+    work: Path = args.work.resolve()  # Spark resolves relative locations against its warehouse
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     drop = work / "drop"
