@@ -161,23 +161,11 @@ def ingest(
             detail=", ".join(f"{count} {name}" for name, count in sorted(report.counts.items())) or "no files",
         )
         if parquet_dir is not None:
-            report.parquet = land_parquet(con, parquet_dir)
+            report.parquet = parquet_landing.sync(con, parquet_dir)
     finally:
         con.close()
         source.close()
     return report
-
-
-def land_parquet(con: duckdb.DuckDBPyConnection, parquet_dir: Path) -> parquet_landing.LandingSync:
-    """The raw layer's Parquet copy brought up to date; a failure names the directory (the
-    database keeps what committed, and the next run writes what is missing)."""
-    try:
-        return parquet_landing.sync(con, parquet_dir)
-    except (OSError, duckdb.Error) as exc:
-        raise EngineFailure(
-            f"Parquet landing {parquet_dir}: {first_line(exc)} (the database has every delivery; "
-            "the next run writes the missing files)"
-        ) from exc
 
 
 def _ingest_one(

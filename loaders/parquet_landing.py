@@ -29,6 +29,7 @@ from pathlib import Path
 import duckdb
 
 from loaders.contract import FILE_KINDS
+from loaders.errors import EngineFailure, first_line
 
 PARQUET_DIR_ENV = "RECON_PARQUET_DIR"
 DELIVERY_FILE = re.compile(r"load_(\d+)\.parquet")
@@ -62,8 +63,19 @@ def _copy(con: duckdb.DuckDBPyConnection, query: str, target: Path) -> None:
 
 
 def sync(con: duckdb.DuckDBPyConnection, root: Path) -> LandingSync:
-    """Make root hold exactly the current deliveries of the raw layer, and the whole manifest
-    and processing log, as Parquet."""
+    """Make root hold exactly the current deliveries of the raw layer, and the other raw
+    tables whole, as Parquet. A failure names the directory: the database keeps what
+    committed, and the next run writes what is missing."""
+    try:
+        return _sync(con, root)
+    except (OSError, duckdb.Error) as exc:
+        raise EngineFailure(
+            f"Parquet landing {root}: {first_line(exc)} (the database has every delivery; "
+            "the next run writes the missing files)"
+        ) from exc
+
+
+def _sync(con: duckdb.DuckDBPyConnection, root: Path) -> LandingSync:
     done = LandingSync()
     tables = {kind.name: kind.raw_table for kind in FILE_KINDS}
     wanted: dict[str, set[int]] = {table: set() for table in tables.values()}

@@ -18,11 +18,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from loaders import manifest
+from loaders import manifest, parquet_landing
 from loaders.contract import FILE_KINDS, REFERENCE_KINDS
 from loaders.database import ensure_raw_layer, open_database
 from loaders.errors import ConfigError
-from loaders.ingest import land_parquet
 
 DEFAULT_RETENTION_DAYS = 90
 
@@ -128,7 +127,7 @@ def purge(db_path: Path, cutoff: date, *, dry_run: bool = False, parquet_dir: Pa
         # Give the space back: DuckDB reuses freed blocks, a checkpoint makes them free now.
         con.execute("checkpoint")
         if parquet_dir is not None:
-            report.parquet_removed = land_parquet(con, parquet_dir).removed
+            report.parquet_removed = parquet_landing.sync(con, parquet_dir).removed
     finally:
         con.close()
     return report

@@ -127,3 +127,18 @@ def test_without_a_directory_nothing_is_written(tmp_path, ingest, db_path, monke
     # the delivery that landed before the directory was set is written now (a backfill)
     assert code == 0 and "Parquet: 1 file(s) written" in out, out
     assert_same(db_path, tmp_path / "from_env")
+
+
+def test_a_landing_that_cannot_be_written_is_named_and_the_database_keeps_the_delivery(tmp_path, ingest, db_path):
+    drop = write_files(tmp_path / "drop", {"pos/pos_orders_20261120.csv": pos_file()})
+    not_a_folder = tmp_path / "landing"
+    not_a_folder.write_text("a file where the folder should be\n")
+    code, out = ingest(drop, "--parquet-dir", str(not_a_folder))
+    assert code != 0, out
+    assert f"Parquet landing {not_a_folder}" in out and "the next run writes the missing files" in out, out
+    assert query(db_path, "select count(*) from raw.file_manifest where status = 'loaded'") == [(1,)]
+    # once the folder can be written, the next run writes what is missing
+    not_a_folder.unlink()
+    code, out = ingest(drop, "--parquet-dir", str(not_a_folder))
+    assert code == 0 and "Parquet: 1 file(s) written" in out, out
+    assert_same(db_path, not_a_folder)
