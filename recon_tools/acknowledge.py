@@ -101,7 +101,6 @@ class AckReport(OutboxReport):
     def to_dict(self) -> dict[str, object]:
         return super().to_dict() | {
             "counts": self.counts,
-            "errors": self.errors,
             "acknowledgements": [asdict(item) for item in self.acknowledgements],
         }
 

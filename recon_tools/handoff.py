@@ -159,7 +159,6 @@ class HandoffReport(OutboxReport):
             "orders_not_exported": self.count("not_exported"),
             "orders_would_export": self.count("would_export"),
             "already_exported": self.already_exported,
-            "errors": self.errors,
             "batches": [asdict(batch) for batch in self.batches],
         }
 

@@ -207,7 +207,13 @@ class OutboxReport:
         return not self.errors
 
     def to_dict(self) -> dict[str, object]:
-        return {"ok": self.ok, "database": self.database, "run_id": self.run_id, "dry_run": self.dry_run}
+        return {
+            "ok": self.ok,
+            "database": self.database,
+            "run_id": self.run_id,
+            "dry_run": self.dry_run,
+            "errors": self.errors,
+        }
 
 
 def outcome_counts(items: Sequence[object]) -> dict[str, int]:
@@ -229,7 +235,6 @@ class SendReport(OutboxReport):
     def to_dict(self) -> dict[str, object]:
         return super().to_dict() | {
             "counts": self.counts,
-            "errors": self.errors,
             "notifications": [asdict(item) for item in self.notifications],
         }
 

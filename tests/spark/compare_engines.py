@@ -25,6 +25,8 @@ import time
 from pathlib import Path
 
 import duckdb
+import jinja2
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -59,13 +61,17 @@ SPARK_MODELS = [
 ]
 
 
-def dbt(work: Path, target: str, *args: str) -> float:
-    env = os.environ | {
+def environment(work: Path) -> dict[str, str]:
+    return os.environ | {
         "RECON_DB_PATH": str(work / "recon.duckdb"),
         "RECON_PARQUET_DIR": str(work / "parquet"),
         "RECON_SPARK_DIR": str(work / "spark"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
+
+
+def dbt(work: Path, target: str, *args: str) -> float:
+    env = environment(work)
     command = [
         str(Path(sys.executable).parent / "dbt"), *args, "--target", target,
         "--project-dir", str(ROOT), "--profiles-dir", str(ROOT),
@@ -89,25 +95,22 @@ def model_relations(work: Path) -> dict[str, tuple[str, str]]:
     }
 
 
+def spark_parameters(env: dict[str, str]) -> dict[str, str]:
+    """The spark target's session parameters, as profiles.yml gives them (rendered with env)."""
+    text = (ROOT / "profiles.yml").read_text()
+    rendered = jinja2.Template(text).render(env_var=lambda name, default="": env.get(name, default))
+    return yaml.safe_load(rendered)["order_recon"]["outputs"]["spark"]["server_side_parameters"]
+
+
 def spark_rows(work: Path, relations: list[tuple[str, str]]) -> dict[tuple[str, str], object]:
     """Each relation's rows from Spark, as Arrow tables, through the build's metastore."""
     print("reading the Spark side ...", flush=True)
     from pyspark.sql import SparkSession
 
-    spark_dir = work / "spark"
-    session = (
-        SparkSession.builder.enableHiveSupport()
-        .config("spark.master", "local[2]")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.warehouse.dir", str(spark_dir / "warehouse"))
-        .config(
-            "spark.hadoop.javax.jdo.option.ConnectionURL",
-            f"jdbc:derby:;databaseName={spark_dir / 'metastore_db'};create=true",
-        )
-        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={spark_dir / 'derby'}")
-        .getOrCreate()
-    )
+    builder = SparkSession.builder.enableHiveSupport()
+    for name, value in spark_parameters(environment(work)).items():
+        builder = builder.config(name, str(value))
+    session = builder.getOrCreate()
     try:
         return {relation: session.table(".".join(relation)).toArrow() for relation in relations}
     finally:
