@@ -48,7 +48,7 @@
         {%- set queue = adapter.get_relation(database=target.database, schema='marts', identifier='rpt_review_queue') -%}
         {%- if metrics is not none -%}
             {%- set rows = run_query(
-                "select source_system, business_date::varchar, order_error_rate, orders_with_errors, orders from "
+                "select source_system, business_date::string, order_error_rate, orders_with_errors, orders from "
                 ~ metrics ~ " where is_error_rate_alert order by 2, 1"
             ) -%}
             {%- for row in rows -%}
@@ -90,6 +90,6 @@
     case
         when source_system = 'POS' and order_id is not null then 'POS:' || {{ normalize_order_key('order_id') }}
         when source_system = 'OMS' and order_id is not null then 'OMS:' || order_id
-        else 'record:' || source_file || ':' || coalesce(cast(source_line as varchar), 'file')
+        else 'record:' || source_file || ':' || coalesce(cast(source_line as string), 'file')
     end
 {%- endmacro %}

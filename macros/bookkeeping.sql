@@ -4,7 +4,7 @@
 
 {% macro new_delivery_ids(changes=('new', 'superseded')) %}
     {#- The changed POS and OMS deliveries ("null" when none), from build_changed_deliveries. -#}
-    {{ return(literal_list(ref('build_changed_deliveries'), 'cast(load_id as varchar)',
+    {{ return(literal_list(ref('build_changed_deliveries'), 'cast(load_id as string)',
         "file_kind in ('pos_orders', 'oms_orders') and change_kind in (" ~ sql_list(changes) ~ ")")) }}
 {% endmacro %}
 
@@ -16,5 +16,5 @@
 
 {% macro purged_version_ids() %}
     {#- Every purged version, current or superseded ("null" when none). -#}
-    {{ return(literal_list(ref('stg_loader__file_versions'), 'cast(load_id as varchar)', 'is_purged')) }}
+    {{ return(literal_list(ref('stg_loader__file_versions'), 'cast(load_id as string)', 'is_purged')) }}
 {% endmacro %}

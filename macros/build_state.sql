@@ -8,21 +8,21 @@
     {%- set statements = [
         "create schema if not exists " ~ audit_schema(),
         "create table if not exists " ~ audit_schema() ~ ".reflected_loads ("
-            ~ "load_id bigint not null, file_kind varchar, reflected_at timestamp not null)",
+            ~ "load_id bigint not null, file_kind string, reflected_at timestamp not null)",
         "create table if not exists " ~ audit_schema() ~ ".build_state ("
-            ~ "state_key varchar not null, state_value varchar, updated_at timestamp not null)",
+            ~ "state_key string not null, state_value string, updated_at timestamp not null)",
         "create table if not exists " ~ audit_schema() ~ ".kept_order_results ("
-            ~ "order_id varchar not null, business_date date not null, pos_source_file varchar, "
-            ~ "recon_status varchar, oms_order_id varchar, oms_match_count integer, oms_order_total decimal(18, 2), "
-            ~ "oms_order_status varchar, oms_created_at timestamp, oms_business_date date, oms_source_file varchar, "
+            ~ "order_id string not null, business_date date not null, pos_source_file string, "
+            ~ "recon_status string, oms_order_id string, oms_match_count integer, oms_order_total decimal(18, 2), "
+            ~ "oms_order_status string, oms_created_at timestamp, oms_business_date date, oms_source_file string, "
             ~ "oms_source_line bigint, kept_at timestamp not null)",
         "create table if not exists " ~ audit_schema() ~ ".kept_oms_rows ("
-            ~ "record_id varchar not null, load_id bigint not null, oms_order_id varchar, source_order_key varchar, "
-            ~ "order_total decimal(18, 2), order_status varchar, created_at timestamp, business_date date, "
-            ~ "source_file varchar, source_line bigint, kept_at timestamp not null)",
+            ~ "record_id string not null, load_id bigint not null, oms_order_id string, source_order_key string, "
+            ~ "order_total decimal(18, 2), order_status string, created_at timestamp, business_date date, "
+            ~ "source_file string, source_line bigint, kept_at timestamp not null)",
         "create table if not exists " ~ audit_schema() ~ ".dbt_run_results ("
-            ~ "invocation_id varchar not null, run_started_at timestamp, node_id varchar, resource_type varchar, "
-            ~ "node_name varchar, status varchar, rows_affected bigint, execution_seconds double, message varchar, "
+            ~ "invocation_id string not null, run_started_at timestamp, node_id string, resource_type string, "
+            ~ "node_name string, status string, rows_affected bigint, execution_seconds double, message string, "
             ~ "recorded_at timestamp not null)",
     ] -%}
     {%- if execute -%}

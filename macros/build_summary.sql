@@ -29,7 +29,7 @@
         {%- set before = audit_schema() ~ ".summary_before_build" if remembered else none -%}
         {%- if summary is not none -%}
             {%- set changed -%}
-                select business_date::varchar, pos_orders, matched_orders, missing_orders, match_rate
+                select business_date::string, pos_orders, matched_orders, missing_orders, match_rate
                 from (
                     select * from {{ summary }}
                     {%- if before is not none %}

@@ -1,5 +1,5 @@
 {#- The channel order lines (docs/channels.md): the columns every stg_<channel>__order_lines
-    model gives, in order, with their types (string: DuckDB's varchar, and a type Spark
+    model gives, in order, with their types (string: DuckDB's string, and a type Spark
     knows without a length). -#}
 
 {% macro channel_line_columns() %}
@@ -85,7 +85,7 @@
         {{ return('true') }}
     {%- endif -%}
     {%- set query -%}
-        select coalesce(string_agg(cast(load_id as varchar), ', ' order by load_id), 'null')
+        select coalesce(string_agg(cast(load_id as string), ', ' order by load_id), 'null')
         from {{ versions }}
         where
             is_current_version

@@ -12,8 +12,8 @@
             then {
                 'rule_id': '{{ rule_id }}',
                 'field_name': '{{ field_name }}',
-                'failed_value': cast({{ failed_value }} as varchar),
-                'message': cast({{ message }} as varchar)
+                'failed_value': cast({{ failed_value }} as string),
+                'message': cast({{ message }} as string)
             }
     end
 {%- endmacro %}

@@ -198,7 +198,7 @@
 {% endmacro %}
 
 {% macro default__json_string_list(value) -%}
-    cast({{ value }} as varchar[])
+    cast({{ value }} as string[])
 {%- endmacro %}
 
 {% macro spark__json_string_list(value) -%}

@@ -110,8 +110,8 @@
     {%- endfor -%}
     {%- set copy_sql -%}
         copy (
-            select relation::varchar as relation, column_name::varchar as column_name,
-                description::varchar as description
+            select relation::string as relation, column_name::string as column_name,
+                description::string as description
             from (values
             {%- for relation, column_name, description in rows %}
                 ({{ sql_literal(relation) }}, {{ sql_literal(column_name) }}, {{ sql_literal(description | trim) }})

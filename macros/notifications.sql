@@ -30,7 +30,7 @@
                     horizon.as_of
                 ),
                 horizon.as_of
-            ) - to_days(cast(ceil(horizon.grace_days) as integer) + 2) as date) as varchar), '0001-01-01')
+            ) - to_days(cast(ceil(horizon.grace_days) as integer) + 2) as date) as string), '0001-01-01')
         from {{ horizon }} as horizon
     {%- endset -%}
     {%- set window_start = database_value(horizon, query, '0001-01-01') -%}

@@ -102,7 +102,7 @@
             database=target.database, schema='staging', identifier='stg_loader__file_versions') -%}
         {%- if unmatched is not none and versions is not none -%}
             {%- set query -%}
-                select coalesce(string_agg(cast(load_id as varchar), ', ' order by load_id), 'null')
+                select coalesce(string_agg(cast(load_id as string), ', ' order by load_id), 'null')
                 from {{ versions }}
                 where
                     is_purged and is_current_version and file_kind = 'oms_orders'

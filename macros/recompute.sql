@@ -93,7 +93,7 @@
 
 {% macro scope_list(part, expression, condition='true', dates=false) %}
     {#- literal_list over one part of build_scope; dates=true renders date literals. -#}
-    {%- set value = date_literal_of(expression) if dates else 'cast(' ~ expression ~ ' as varchar)' -%}
+    {%- set value = date_literal_of(expression) if dates else 'cast(' ~ expression ~ ' as string)' -%}
     {{ return(literal_list(scope_relation(), value, "part = '" ~ part ~ "' and " ~ condition)) }}
 {% endmacro %}
 
@@ -361,7 +361,7 @@
         the first complete build). -#}
     {%- set node = graph.nodes['model.' ~ project_name ~ '.stg_loader__file_versions'] -%}
     {%- set versions = api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias) -%}
-    {{ return(literal_list(versions, 'cast(load_id as varchar)',
+    {{ return(literal_list(versions, 'cast(load_id as string)',
         'is_current_version and file_kind in (' ~ sql_list(file_kinds) ~ ')'
         ~ ' and load_id not in (select load_id from ' ~ audit_schema() ~ '.reflected_loads)')) }}
 {% endmacro %}

@@ -43,11 +43,11 @@ interchange_issues as (
         cast(null as bigint) as st_segment,
         'edi_interchange_incomplete' as rule_id,
         'IEA' as field_name,
-        cast(null as varchar) as failed_value,
+        cast(null as string) as failed_value,
         'the interchange of segment ' || isa_segment || ' (ISA13 ' || isa_control_number
         || ') has no IEA: the file ends at segment ' || last_segment || ', cut short' as message,
         last_segment as segment_number,
-        cast(null as varchar) as ack_code
+        cast(null as string) as ack_code
     from interchanges
     where iea_segment is null
     union all

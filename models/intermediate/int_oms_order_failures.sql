@@ -137,7 +137,7 @@ final as (
         unnested.source_line,
         unnested.file_business_date as business_date,
         unnested.oms_order_id as order_id,
-        cast(null as varchar) as order_key,
+        cast(null as string) as order_key,
         failure.rule_id,
         failure.field_name,
         failure.failed_value,

@@ -43,7 +43,7 @@ order_lines as (
             concat_ws(
                 '|',
                 {%- for field in line_fields %}
-                    coalesce(cast({{ field }} as varchar), ''){{ ',' if not loop.last }}
+                    coalesce(cast({{ field }} as string), ''){{ ',' if not loop.last }}
                 {%- endfor %}
             ),
             chr(10) order by line_number
@@ -81,7 +81,7 @@ final as (
             concat_ws(
                 '|',
                 {%- for field in header_fields %}
-                    coalesce(cast(headers.{{ field }} as varchar), ''){{ ',' if not loop.last }}
+                    coalesce(cast(headers.{{ field }} as string), ''){{ ',' if not loop.last }}
                 {%- endfor %}
             )
             || chr(10)

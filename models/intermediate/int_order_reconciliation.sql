@@ -62,9 +62,9 @@ oms_evidence as (
     union all
     select
         *,
-        cast(null as varchar) as source_order_id_as_delivered,
-        cast(null as varchar) as store_id,
-        cast(null as varchar) as currency
+        cast(null as string) as source_order_id_as_delivered,
+        cast(null as string) as store_id,
+        cast(null as string) as currency
     from kept_oms_evidence
 ),
 

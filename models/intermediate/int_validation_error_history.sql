@@ -89,7 +89,7 @@ build as (
             coalesce(previous.first_seen_at, build.built_at) as first_seen_at,
             build.built_at as last_seen_at,
             cast(null as timestamp) as resolved_at,
-            cast(null as varchar) as resolution
+            cast(null as string) as resolution
         from current_findings
         cross join build
         left join previous on current_findings.error_key = previous.error_key
@@ -155,7 +155,7 @@ build as (
             build.built_at as first_seen_at,
             build.built_at as last_seen_at,
             cast(null as timestamp) as resolved_at,
-            cast(null as varchar) as resolution
+            cast(null as string) as resolution
         from current_findings
         cross join build
     )

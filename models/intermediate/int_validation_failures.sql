@@ -31,15 +31,15 @@ record_failures as (
 rejected_files as (
     select
         source_system,
-        cast(load_id as varchar) || ':file' as record_id,
+        cast(load_id as string) || ':file' as record_id,
         load_id,
         file_name as source_file,
         cast(null as bigint) as source_line,
         business_date,
-        cast(null as varchar) as order_id,
-        cast(null as varchar) as order_key,
+        cast(null as string) as order_id,
+        cast(null as string) as order_key,
         'file_rejected' as rule_id,
-        cast(null as varchar) as field_name,
+        cast(null as string) as field_name,
         file_name as failed_value,
         'file rejected (version ' || version || '): ' || reject_reason as message
     from {{ ref('stg_loader__file_versions') }}
@@ -63,10 +63,10 @@ ignored_files as (
         file_name as source_file,
         cast(null as bigint) as source_line,
         cast(null as date) as business_date,
-        cast(null as varchar) as order_id,
-        cast(null as varchar) as order_key,
+        cast(null as string) as order_id,
+        cast(null as string) as order_key,
         'file_ignored' as rule_id,
-        cast(null as varchar) as field_name,
+        cast(null as string) as field_name,
         file_name as failed_value,
         'file ignored by the latest loader run: ' || detail as message
     from {{ ref('stg_loader__processing_events') }}

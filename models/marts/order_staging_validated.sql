@@ -20,8 +20,8 @@ pos as (
         order_key,
         store_id,
         customer_id,
-        cast(null as varchar) as partner_id,
-        cast(null as varchar) as operator_id,
+        cast(null as string) as partner_id,
+        cast(null as string) as operator_id,
         ordered_at,
         currency,
         cast(line_number as bigint) as line_number,
@@ -33,12 +33,12 @@ pos as (
         order_total,
         cast(0 as decimal(18, 2)) as order_charges,
         requested_delivery_date,
-        cast(null as varchar) as ship_to_name,
-        cast(null as varchar) as ship_to_address1,
-        cast(null as varchar) as ship_to_city,
-        cast(null as varchar) as ship_to_postal_code,
-        cast(null as varchar) as ship_to_country,
-        cast(null as varchar) as payment_method
+        cast(null as string) as ship_to_name,
+        cast(null as string) as ship_to_address1,
+        cast(null as string) as ship_to_city,
+        cast(null as string) as ship_to_postal_code,
+        cast(null as string) as ship_to_country,
+        cast(null as string) as payment_method
     from {{ ref('int_pos_order_lines_validated') }}
 ),
 
@@ -53,7 +53,7 @@ channels as (
         file_business_date as business_date,
         order_id,
         order_key,
-        cast(null as varchar) as store_id,
+        cast(null as string) as store_id,
         customer_id,
         partner_id,
         operator_id,

@@ -158,19 +158,19 @@ texts as (
             concat_ws(
                 e, 'ISA', '00', '          ', '00', '          ', isa_elements[8], isa_elements[9],
                 isa_elements[6], isa_elements[7], isa_elements[10], isa_elements[11], isa_elements[12],
-                isa_elements[13], lpad(cast(ack_control as varchar), 9, '0'), '0', isa_elements[16],
+                isa_elements[13], lpad(cast(ack_control as string), 9, '0'), '0', isa_elements[16],
                 isa_elements[17]
             ),
             concat_ws(
                 e, 'GS', 'FA', gs_elements[4], gs_elements[3], gs_elements[5], gs_elements[6],
-                cast(ack_control as varchar), 'X', gs_elements[9]
+                cast(ack_control as string), 'X', gs_elements[9]
             ),
             concat_ws(e, 'ST', '997', '0001'),
             concat_ws(e, 'AK1', coalesce(functional_id_code, ''), coalesce(group_control_number, ''))
         ] as head,
         concat_ws(
-            e, 'AK9', group_status, cast(sets_included as varchar), cast(sets_received as varchar),
-            cast(case when group_status = 'R' then 0 else sets_accepted end as varchar),
+            e, 'AK9', group_status, cast(sets_included as string), cast(sets_received as string),
+            cast(case when group_status = 'R' then 0 else sets_accepted end as string),
             nullif(replace(array_to_string(ak9_codes, ','), ',', e), '')
         ) as ak9
     from statused
@@ -193,13 +193,13 @@ final as (
         cast(case when group_status = 'R' then 0 else sets_accepted end as integer) as transaction_sets_accepted,
         group_status,
         nullif(concat_ws('; ', group_reasons, set_reasons), '') as reasons,
-        lpad(cast(ack_control as varchar), 9, '0') as ack_control_number,
+        lpad(cast(ack_control as string), 9, '0') as ack_control_number,
         replace(array_to_string(head, chr(31)), chr(31), t) || t
         || coalesce(ak2_ak5, '')
         || ak9 || t
-        || concat_ws(e, 'SE', cast(4 + 2 * sets_received as varchar), '0001') || t
-        || concat_ws(e, 'GE', '1', cast(ack_control as varchar)) || t
-        || concat_ws(e, 'IEA', '1', lpad(cast(ack_control as varchar), 9, '0')) || t as ack_text
+        || concat_ws(e, 'SE', cast(4 + 2 * sets_received as string), '0001') || t
+        || concat_ws(e, 'GE', '1', cast(ack_control as string)) || t
+        || concat_ws(e, 'IEA', '1', lpad(cast(ack_control as string), 9, '0')) || t as ack_text
     from texts
 )
 

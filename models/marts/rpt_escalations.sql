@@ -99,7 +99,7 @@ rejected_files as (
         source_system,
         file_name as source_file,
         business_date,
-        cast(null as varchar) as rule_id,
+        cast(null as string) as rule_id,
         loaded_at as since,
         reject_reason
     from versions
@@ -138,9 +138,9 @@ missing_files as (
     select
         'file_missing' as reason,
         expected.source_system,
-        cast(null as varchar) as source_file,
+        cast(null as string) as source_file,
         expected.business_date,
-        cast(null as varchar) as rule_id,
+        cast(null as string) as rule_id,
         expected.cut_off as since
     from expected
     cross join clock

@@ -41,7 +41,7 @@ findings as (
         replace(
             rules.description,
             '`threshold`',
-            coalesce(regexp_replace(cast(rules.threshold as varchar), '\.?0+$', ''), '')
+            coalesce(regexp_replace(cast(rules.threshold as string), '\.?0+$', ''), '')
         ) as what_to_fix
     from failures
     left join rules on failures.rule_id = rules.rule_id

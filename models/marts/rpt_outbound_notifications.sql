@@ -66,7 +66,7 @@ finding_notifications as (
         count(*) as item_count,
         count(distinct source_file) as file_count,
         -- the whole row as JSON, so that a null and an empty value hash differently
-        md5(string_agg(cast(to_json(findings) as varchar), chr(10) order by item_number)) as content_hash
+        md5(string_agg(cast(to_json(findings) as string), chr(10) order by item_number)) as content_hash
     from findings
     group by notification_id
 ),
@@ -138,7 +138,7 @@ missing_notifications as (
         'missing_orders' as kind,
         any_value(business_date) as business_date,
         count(*) as item_count,
-        md5(string_agg(cast(to_json(missing_examples) as varchar), chr(10) order by item_number)) as content_hash,
+        md5(string_agg(cast(to_json(missing_examples) as string), chr(10) order by item_number)) as content_hash,
         string_agg(
             '  ' || order_id || ', store ' || coalesce(store_id, '(none)')
             || coalesce(', rung up ' || strftime(ordered_at_utc, '%Y-%m-%d %H:%M:%S') || ' UTC', '')
