@@ -3,8 +3,8 @@
     the current versions, and build_scope says what the next build recomputes
     (macros/recompute.sql). -#}
 
-{% macro create_build_state_tables() %}
-    {#- on-run-start: the audit schema and its tables, one statement at a time. -#}
+{% macro build_state_tables_ddl() %}
+    {#- The statements that create the audit schema and its tables when missing. -#}
     {%- set statements = [
         "create schema if not exists " ~ audit_schema(),
         "create table if not exists " ~ audit_schema() ~ ".reflected_loads ("
@@ -25,8 +25,13 @@
             ~ "node_name string, status string, rows_affected bigint, execution_seconds double, message string, "
             ~ "recorded_at timestamp not null)",
     ] -%}
+    {{ return(statements) }}
+{% endmacro %}
+
+{% macro create_build_state_tables() %}
+    {#- on-run-start: the audit schema and its tables, one statement at a time. -#}
     {%- if execute -%}
-        {%- for statement in statements -%}
+        {%- for statement in build_state_tables_ddl() -%}
             {%- do run_query(statement) -%}
         {%- endfor -%}
         {#- dbt rolls the hooks' transaction back at the end: commit the DDL now. -#}
@@ -35,41 +40,77 @@
     select 1
 {% endmacro %}
 
-{% macro record_build_state(results) %}
-    {#- Advance the state only when every incremental model (from the graph) ran and
-        succeeded in this invocation: a partial or failed run leaves it, so the next build
-        redoes the delta. -#}
-    {%- if execute and flags.WHICH in ('build', 'run') -%}
-        {%- set done = [] -%}
-        {%- set failed = [] -%}
-        {%- for result in results -%}
-            {%- if result.node.resource_type == 'model' -%}
-                {%- if result.status == 'success' -%}
-                    {%- do done.append(result.node.name) -%}
-                {%- elif result.status in ('error', 'skipped') -%}
-                    {%- do failed.append(result.node.name) -%}
-                {%- endif -%}
+{% macro build_is_complete(results) %}
+    {#- Every incremental model (from the graph) ran and succeeded in this invocation, a
+        build or a run. -#}
+    {%- if not (execute and flags.WHICH in ('build', 'run')) -%}{{ return(false) }}{%- endif -%}
+    {%- set done = [] -%}
+    {%- set failed = [] -%}
+    {%- for result in results -%}
+        {%- if result.node.resource_type == 'model' -%}
+            {%- if result.status == 'success' -%}
+                {%- do done.append(result.node.name) -%}
+            {%- elif result.status in ('error', 'skipped') -%}
+                {%- do failed.append(result.node.name) -%}
             {%- endif -%}
-        {%- endfor -%}
-        {#- (a filter, not a flag set inside a loop: Jinja keeps such a set inside the loop) -#}
-        {%- set not_run = incremental_models() | reject('in', done) | list -%}
-        {%- if failed | length == 0 and not_run | length == 0 -%}
-            {%- set sql -%}
-                delete from {{ audit_schema() }}.reflected_loads;
-                insert into {{ audit_schema() }}.reflected_loads
-                select load_id, file_kind, now() at time zone 'UTC'
-                from {{ api.Relation.create(database=target.database, schema='staging', identifier='stg_loader__file_versions') }}
-                where is_current_version;
-                delete from {{ audit_schema() }}.build_state where state_key = 'settings_hash';
-                insert into {{ audit_schema() }}.build_state
-                select 'settings_hash', settings_hash, now() at time zone 'UTC'
-                from {{ api.Relation.create(database=target.database, schema='bookkeeping', identifier='build_settings') }};
-            {%- endset -%}
-            {%- do run_query(sql) -%}
-            {%- do adapter.commit() -%}
         {%- endif -%}
+    {%- endfor -%}
+    {#- (a filter, not a flag set inside a loop: Jinja keeps such a set inside the loop) -#}
+    {%- set not_run = incremental_models() | reject('in', done) | list -%}
+    {{ return(failed | length == 0 and not_run | length == 0) }}
+{% endmacro %}
+
+{% macro record_build_state(results) %}
+    {#- Advance the state only when the build is complete (build_is_complete): a partial or
+        failed run leaves it, so the next build redoes the delta. -#}
+    {%- if build_is_complete(results) -%}
+        {%- set sql -%}
+            delete from {{ audit_schema() }}.reflected_loads;
+            insert into {{ audit_schema() }}.reflected_loads
+            {{ reflected_loads_now() }};
+            delete from {{ audit_schema() }}.build_state where state_key = 'settings_hash';
+            insert into {{ audit_schema() }}.build_state
+            {{ settings_hash_now() }};
+        {%- endset -%}
+        {%- do run_query(sql) -%}
+        {%- do adapter.commit() -%}
     {%- endif -%}
     select 1
+{% endmacro %}
+
+{% macro spark__record_build_state(results) %}
+    {#- record_build_state on Spark: the two tables written again (no DELETE on Parquet). -#}
+    {%- if build_is_complete(results) -%}
+        {%- do run_query('insert overwrite table audit.reflected_loads ' ~ reflected_loads_now()) -%}
+        {%- set state = api.Relation.create(schema='audit', identifier='build_state', type='table') -%}
+        {%- do run_query(spark_replace_table(state,
+            "select * from audit.build_state where state_key <> 'settings_hash' union all " ~ settings_hash_now())) -%}
+    {%- endif -%}
+    {{ return('') }}
+{% endmacro %}
+
+{% macro reflected_loads_now() %}
+    {#- The rows of audit.reflected_loads after a complete build: every current delivery. -#}
+    select load_id, file_kind, {{ utc_now() }}
+    from {{ api.Relation.create(database=target.database, schema='staging', identifier='stg_loader__file_versions') }}
+    where is_current_version
+{%- endmacro %}
+
+{% macro settings_hash_now() %}
+    {#- The build_state row of the settings this build used (build_settings). -#}
+    select 'settings_hash', settings_hash, {{ utc_now() }}
+    from {{ api.Relation.create(database=target.database, schema='bookkeeping', identifier='build_settings') }}
+{%- endmacro %}
+
+{% macro spark__create_build_state_tables() %}
+    {#- create_build_state_tables on Spark: Parquet tables, whose NOT NULL Spark does not keep. -#}
+    {%- if execute -%}
+        {%- for statement in build_state_tables_ddl() -%}
+            {%- set statement = statement.replace(' not null', '') -%}
+            {%- do run_query(statement ~ (' using parquet' if statement.startswith('create table') else '')) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return('') }}
 {% endmacro %}
 
 {% macro rule_thresholds(rule_ids) %}
@@ -82,8 +123,9 @@
 {% endmacro %}
 
 {% macro audit_schema() %}
-    {#- The audit schema, qualified with the project's database (the DuckDB file). -#}
-    {{- return(adapter.quote(target.database) ~ '.audit') -}}
+    {#- The audit schema, qualified with the project's database (the DuckDB file; Spark
+        names no database). -#}
+    {{- return('audit' if target.type == 'spark' else adapter.quote(target.database) ~ '.audit') -}}
 {% endmacro %}
 
 {% macro current_loads(file_kind) %}

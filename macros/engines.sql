@@ -217,3 +217,56 @@
 {% macro spark__timestamp_of_yyyymmdd(value) -%}
     try_to_timestamp({{ value }}, 'yyyyMMdd')
 {%- endmacro %}
+
+{% macro utc_now() %}
+    {#- The current time in UTC, as a timestamp without a zone. -#}
+    {{ return(adapter.dispatch('utc_now')()) }}
+{% endmacro %}
+
+{% macro default__utc_now() -%}
+    (now() at time zone 'UTC')
+{%- endmacro %}
+
+{% macro spark__utc_now() -%}
+    current_timestamp()
+{%- endmacro %}
+
+{#- Ordered text aggregation: DuckDB's string_agg(... order by ...) and Spark's
+    string_agg(...) within group (order by ...). Nulls sort last on both. -#}
+
+{% macro ordered_agg(value, separator, order_by, distinct=false) %}
+    {#- The values joined with separator (SQL expressions), in the order of order_by
+        (an order-by list); distinct: each value once (then order_by must be the value). -#}
+    {{ return(adapter.dispatch('ordered_agg')(value, separator, order_by, distinct)) }}
+{% endmacro %}
+
+{% macro default__ordered_agg(value, separator, order_by, distinct) -%}
+    string_agg({{ 'distinct ' if distinct }}{{ value }}, {{ separator }} order by {{ nulls_last(order_by) }})
+{%- endmacro %}
+
+{% macro spark__ordered_agg(value, separator, order_by, distinct) -%}
+    string_agg({{ 'distinct ' if distinct }}{{ value }}, {{ separator }}) within group (order by {{ nulls_last(order_by) }})
+{%- endmacro %}
+
+{% macro nulls_last(order_by) %}
+    {#- An order-by list with "nulls last" on every item that does not say (Spark sorts
+        nulls first in ascending order, DuckDB last). Items are split at top-level commas. -#}
+    {%- set items = [] -%}
+    {%- set ns = namespace(depth=0, current='') -%}
+    {%- for char in order_by -%}
+        {%- if char == ',' and ns.depth == 0 -%}
+            {%- do items.append(ns.current.strip()) -%}
+            {%- set ns.current = '' -%}
+        {%- else -%}
+            {%- if char == '(' -%}{%- set ns.depth = ns.depth + 1 -%}{%- endif -%}
+            {%- if char == ')' -%}{%- set ns.depth = ns.depth - 1 -%}{%- endif -%}
+            {%- set ns.current = ns.current ~ char -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- do items.append(ns.current.strip()) -%}
+    {%- set written = [] -%}
+    {%- for item in items -%}
+        {%- do written.append(item if ' nulls ' in (item | lower ~ ' ') else item ~ ' nulls last') -%}
+    {%- endfor -%}
+    {{ return(written | join(', ')) }}
+{% endmacro %}

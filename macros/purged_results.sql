@@ -75,7 +75,7 @@
                         orders.oms_business_date,
                         orders.oms_source_file,
                         {{ 'orders.oms_source_line' if 'oms_source_line' in columns else 'null' }},
-                        now() at time zone 'UTC'
+                        {{ utc_now() }}
                     from {{ orders }} as orders
                     where
                         orders.business_date in ({{ reopened }})
@@ -102,7 +102,7 @@
             database=target.database, schema='staging', identifier='stg_loader__file_versions') -%}
         {%- if unmatched is not none and versions is not none -%}
             {%- set query -%}
-                select coalesce(string_agg(cast(load_id as string), ', ' order by load_id), 'null')
+                select coalesce({{ ordered_agg('cast(load_id as string)', "', '", 'load_id') }}, 'null')
                 from {{ versions }}
                 where
                     is_purged and is_current_version and file_kind = 'oms_orders'
@@ -114,7 +114,7 @@
                     insert into {{ audit_schema() }}.kept_oms_rows
                     select
                         record_id, load_id, oms_order_id, source_order_key, order_total, order_status, created_at,
-                        business_date, source_file, source_line, now() at time zone 'UTC'
+                        business_date, source_file, source_line, {{ utc_now() }}
                     from {{ unmatched }}
                     where load_id in ({{ load_ids }}) and source_order_key is not null
                 {%- endset -%}
@@ -200,7 +200,7 @@
                 )
                 select
                     strftime(business_date, '%Y-%m-%d') || ': '
-                    || string_agg(n || ' ' || what, ', ' order by what desc)
+                    || {{ ordered_agg("n || ' ' || what", "', '", 'what desc') }}
                 from kept
                 where n > 0
                 group by business_date

@@ -21,7 +21,7 @@
     unique_key = 'error_key',
     full_refresh = false,
     on_schema_change = 'append_new_columns',
-    post_hook = "update {{ this }} set last_seen_at = {{ build_timestamp() }} where resolved_at is null"
+    post_hook = "{{ stamp_open_findings() }}"
 ) }}
 
 {%- set grain = {'findings': true, 'key': 'order_key'} %}

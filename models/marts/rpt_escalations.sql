@@ -15,7 +15,7 @@
 with
 
 clock as (
-    select cast(now() at time zone 'UTC' as timestamp) as now_utc
+    select cast({{ utc_now() }} as timestamp) as now_utc
 ),
 
 open_items as (

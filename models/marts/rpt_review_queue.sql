@@ -22,7 +22,7 @@ decisions as (
 ),
 
 clock as (
-    select cast(now() at time zone 'UTC' as timestamp) as now_utc
+    select cast({{ utc_now() }} as timestamp) as now_utc
 ),
 
 reviewed as (
