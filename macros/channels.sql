@@ -85,7 +85,7 @@
         {{ return('true') }}
     {%- endif -%}
     {%- set query -%}
-        select coalesce(string_agg(cast(load_id as string), ', ' order by load_id), 'null')
+        select coalesce({{ ordered_agg('cast(load_id as string)', "', '", 'load_id') }}, 'null')
         from {{ versions }}
         where
             is_current_version

@@ -7,15 +7,33 @@
 {% macro failure(rule_id, condition, field_name, failed_value, message) -%}
     {#- The condition travels with the expression (before the separator) so that
         failures_of can skip building the list for records that pass every check. -#}
-    {{ condition }}{{ check_separator() }}case
+    {{ condition }}{{ check_separator() }}{{ rule_id }}{{ check_separator() }}case
         when {{ condition }}
-            then {
-                'rule_id': '{{ rule_id }}',
-                'field_name': '{{ field_name }}',
-                'failed_value': cast({{ failed_value }} as string),
-                'message': cast({{ message }} as string)
-            }
+            then {{ failure_struct(rule_id, field_name, failed_value, message) }}
     end
+{%- endmacro %}
+
+{% macro failure_struct(rule_id, field_name, failed_value, message) %}
+    {#- A failure as a struct: rule_id, field_name, failed_value and message. -#}
+    {{ return(adapter.dispatch('failure_struct')(rule_id, field_name, failed_value, message)) }}
+{% endmacro %}
+
+{% macro default__failure_struct(rule_id, field_name, failed_value, message) -%}
+    {
+        'rule_id': '{{ rule_id }}',
+        'field_name': '{{ field_name }}',
+        'failed_value': cast({{ failed_value }} as string),
+        'message': cast({{ message }} as string)
+    }
+{%- endmacro %}
+
+{% macro spark__failure_struct(rule_id, field_name, failed_value, message) -%}
+    named_struct(
+        'rule_id', '{{ rule_id }}',
+        'field_name', '{{ field_name }}',
+        'failed_value', cast({{ failed_value }} as string),
+        'message', cast({{ message }} as string)
+    )
 {%- endmacro %}
 
 {% macro check_separator() %}{{ return(' /*check*/ ') }}{% endmacro %}
@@ -31,32 +49,32 @@
         field_name ~ '_text is not null and ' ~ field_name ~ ' is null',
         field_name,
         field_name ~ '_text',
-        "'" ~ field_name ~ " ''' || " ~ field_name ~ "_text || ''' is not " ~ expected ~ "'"
+        "'" ~ field_name ~ " ' || chr(39) || " ~ field_name ~ "_text || chr(39) || ' is not " ~ expected ~ "'"
     ) }}
 {%- endmacro %}
 
 {% macro failures_of(checks, left_out=()) -%}
     {#- Most records pass every check: build the list only for those that fail one (null
-        otherwise, which unnest turns into no rows). list_distinct drops the null elements
+        otherwise, which unnest turns into no rows). distinct_items drops the null elements
         (checks that passed); failures differ by rule_id. The checks of the rules in
         left_out (rules_without_snapshot) are not part of the query at all. -#}
     {%- set kept = [] -%}
     {%- for check in checks -%}
-        {%- if check.split("'rule_id': '")[1].split("'")[0] not in left_out -%}
+        {%- if check.split(check_separator())[1] not in left_out -%}
             {%- do kept.append(check) -%}
         {%- endif -%}
     {%- endfor -%}
     {%- set checks = kept -%}
+    {%- set failures = [] -%}
+    {%- for check in checks -%}
+        {%- do failures.append(check.split(check_separator())[2]) -%}
+    {%- endfor -%}
     case
         when
             {%- for check in checks %}
                 coalesce(({{ check.split(check_separator())[0] }}), false){{ " or" if not loop.last }}
             {%- endfor %}
-            then list_distinct([
-                {%- for check in checks %}
-                    {{ check.split(check_separator())[1] }}{{ "," if not loop.last }}
-                {%- endfor %}
-            ])
+            then {{ distinct_items(failures) }}
     end
 {%- endmacro %}
 
@@ -97,4 +115,39 @@
         where not snapshots.is_loaded
     {%- endset -%}
     {{ return(database_value(rules, query, '').split(',')) }}
+{%- endmacro %}
+
+{% macro distinct_items(items) %}
+    {#- The list of the distinct non-null values of the expressions items. -#}
+    {{ return(adapter.dispatch('distinct_items')(items)) }}
+{% endmacro %}
+
+{% macro default__distinct_items(items) -%}
+    list_distinct([
+        {%- for item in items %}
+        {{ item }}{{ "," if not loop.last }}
+        {%- endfor %}
+    ])
+{%- endmacro %}
+
+{% macro spark__distinct_items(items) -%}
+    {#- array_distinct keeps one null -#}
+    array_compact(array_distinct(array(
+        {%- for item in items %}
+        {{ item }}{{ "," if not loop.last }}
+        {%- endfor %}
+    )))
+{%- endmacro %}
+
+{% macro unnest_list(list) %}
+    {#- One row per item of a list, in a select list (no row for an empty or null list). -#}
+    {{ return(adapter.dispatch('unnest_list')(list)) }}
+{% endmacro %}
+
+{% macro default__unnest_list(list) -%}
+    unnest({{ list }})
+{%- endmacro %}
+
+{% macro spark__unnest_list(list) -%}
+    explode({{ list }})
 {%- endmacro %}

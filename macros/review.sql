@@ -35,10 +35,10 @@ rejected_records as (
 lineage as (
     select
         item_record_id as record_id,
-        string_agg(decision_id, ', ' order by decision_id) as review_decision_id,
-        string_agg(distinct decision_action, ', ' order by decision_action) as review_action,
-        string_agg(item_field_name, ', ' order by decision_id) filter (where decision_action = 'correct') as review_corrected_field,
-        string_agg(corrected_value, ', ' order by decision_id) filter (where decision_action = 'correct') as review_corrected_value
+        {{ ordered_agg('decision_id', "', '", 'decision_id') }} as review_decision_id,
+        {{ ordered_agg('decision_action', "', '", 'decision_action', distinct=true) }} as review_action,
+        {{ ordered_agg('item_field_name', "', '", 'decision_id') }} filter (where decision_action = 'correct') as review_corrected_field,
+        {{ ordered_agg('corrected_value', "', '", 'decision_id') }} filter (where decision_action = 'correct') as review_corrected_value
     from decisions
     where decision_action in ('approve', 'correct')
     group by item_record_id

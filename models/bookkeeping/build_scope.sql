@@ -62,15 +62,18 @@ versions as (
 ),
 
 final as (
-    select * from deliveries
-    union all by name
-    select * from keys
-    union all by name
-    select * from key_deliveries
-    union all by name
-    select * from settings
-    union all by name
-    select * from versions
+    {{ union_ctes_by_name(
+        [('part', 'string'), ('file_kind', 'string'), ('load_id', 'bigint'), ('business_date', 'date'),
+         ('change_kind', 'string'), ('key_kind', 'string'), ('order_key', 'string'),
+         ('changed_key_kind', 'string'), ('recompute_all', 'boolean'), ('file_name', 'string'),
+         ('is_current_version', 'boolean'), ('is_purged', 'boolean'), ('size_bytes', 'bigint')],
+        [('deliveries', ['part', 'file_kind', 'load_id', 'business_date', 'change_kind']),
+         ('keys', ['part', 'file_kind', 'load_id', 'key_kind', 'order_key']),
+         ('key_deliveries', ['part', 'file_kind', 'load_id', 'key_kind', 'changed_key_kind', 'business_date']),
+         ('settings', ['part', 'recompute_all']),
+         ('versions', ['part', 'file_kind', 'load_id', 'file_name', 'business_date', 'is_current_version',
+                       'is_purged', 'size_bytes'])]
+    ) }}
 )
 
 select * from final

@@ -7,31 +7,32 @@ with
 
 rules as (
     select
-        md5(string_agg(
-            concat_ws('|', rule_id, category, severity, is_enabled, threshold, needs_snapshot), ',' order by rule_id
-        )) as part
+        md5({{ ordered_agg(
+            "concat_ws('|', rule_id, category, severity, cast(is_enabled as string), cast(threshold as string), needs_snapshot)",
+            "','", 'rule_id'
+        ) }}) as part
     from {{ ref('order_validation_rules') }}
 ),
 
 code_lists as (
     select
         md5(
-            (select string_agg(currency_code, ',' order by currency_code) from {{ ref('currencies') }})
-            || '|' || (select string_agg(source_system, ',' order by source_system) from {{ ref('source_systems') }})
-            || '|' || (select string_agg(order_status, ',' order by order_status) from {{ ref('order_statuses') }})
+            (select {{ ordered_agg('currency_code', "','", 'currency_code') }} from {{ ref('currencies') }})
+            || '|' || (select {{ ordered_agg('source_system', "','", 'source_system') }} from {{ ref('source_systems') }})
+            || '|' || (select {{ ordered_agg('order_status', "','", 'order_status') }} from {{ ref('order_statuses') }})
             || '|' || (
-                select string_agg(concat_ws(':', country_code, postal_code_pattern), ',' order by country_code)
+                select {{ ordered_agg("concat_ws(':', country_code, postal_code_pattern)", "','", 'country_code') }}
                 from {{ ref('countries') }}
             )
             || '|' || (
-                select string_agg(channel || ':' || payment_method, ',' order by channel, payment_method)
+                select {{ ordered_agg("channel || ':' || payment_method", "','", 'channel, payment_method') }}
                 from {{ ref('payment_methods') }}
             )
         ) as part
 ),
 
 reference_snapshots as (
-    select coalesce(string_agg(file_kind || ':' || load_id, ',' order by file_kind), 'none') as part
+    select coalesce({{ ordered_agg("file_kind || ':' || load_id", "','", 'file_kind') }}, 'none') as part
     from {{ ref('stg_loader__file_versions') }}
     where is_current_version and file_kind in ('stores', 'products', 'customers', 'prices', 'stock', 'partners')
 ),

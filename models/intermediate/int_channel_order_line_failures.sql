@@ -206,21 +206,21 @@ line_checks as (
                 "'SKU ' || sku || ' is not active'"),
             failure('channel_line_number_format',
                 'line_number_text is not null and coalesce(line_number < 1, true)', 'line_number',
-                'line_number_text', "'line_number ''' || line_number_text || ''' is not a whole number of at least 1'"),
+                'line_number_text', "'line_number ' || chr(39) || line_number_text || chr(39) || ' is not a whole number of at least 1'"),
             failure('channel_line_number_unique', 'line_number_occurrences > 1', 'line_number', 'line_number_text',
                 "'line_number ' || line_number || ' appears ' || line_number_occurrences || ' times in order ' || order_id"),
             required('channel_quantity_required', 'quantity', 'quantity_text'),
             failure('channel_quantity_format', 'quantity_text is not null and coalesce(quantity < 1, true)',
-                'quantity', 'quantity_text', "'quantity ''' || quantity_text || ''' is not a whole number of at least 1'"),
+                'quantity', 'quantity_text', "'quantity ' || chr(39) || quantity_text || chr(39) || ' is not a whole number of at least 1'"),
             required('channel_unit_price_required', 'unit_price', 'unit_price_text'),
             failure('channel_unit_price_format', 'unit_price_text is not null and coalesce(unit_price < 0, true)',
                 'unit_price', 'unit_price_text',
-                "'unit_price ''' || unit_price_text || ''' is not a decimal of at least 0 with at most 2 decimal places'"),
+                "'unit_price ' || chr(39) || unit_price_text || chr(39) || ' is not a decimal of at least 0 with at most 2 decimal places'"),
             failure('channel_discount_amount_format',
                 'discount_amount_text is not null and (discount_amount is null or discount_amount < 0'
                 ~ ' or coalesce(discount_amount > gross_amount, false))',
                 'discount_amount', 'discount_amount_text',
-                "'discount ''' || discount_amount_text || ''' is not a decimal between 0 and quantity * unit_price'"),
+                "'discount ' || chr(39) || discount_amount_text || chr(39) || ' is not a decimal between 0 and quantity * unit_price'"),
             well_formed('channel_line_total_format', 'line_total', 'a decimal with at most 2 decimal places'),
             failure('channel_line_total_arithmetic',
                 'line_total_text is not null and abs(line_total - expected_line_total) > line_total_tolerance',
@@ -245,7 +245,7 @@ order_checks as (
                 "'order ' || order_id || ' was already delivered in an earlier ' || channel || ' file'"),
             required('channel_ordered_at_required', 'ordered_at', 'ordered_at_text'),
             failure('channel_ordered_at_format', 'ordered_at_text is not null and ordered_at is null', 'ordered_at',
-                'ordered_at_text', "'order time ''' || ordered_at_text || ''' is not a timestamp'"),
+                'ordered_at_text', "'order time ' || chr(39) || ordered_at_text || chr(39) || ' is not a timestamp'"),
             required('channel_currency_required', 'currency'),
             failure('channel_currency_known', 'currency is not null and not is_currency_known', 'currency',
                 'currency', "'currency ' || currency || ' is not an ISO 4217 code'"),
@@ -255,7 +255,7 @@ order_checks as (
             failure('channel_order_total_format',
                 '(order_total_text is not null and order_total is null) or distinct_order_totals > 1',
                 'order_total', 'order_total_text',
-                "'order_total ''' || order_total_text || ''' is not one decimal with at most 2 decimal places'"),
+                "'order_total ' || chr(39) || order_total_text || chr(39) || ' is not one decimal with at most 2 decimal places'"),
             failure('channel_order_total_arithmetic',
                 'distinct_order_totals = 1 and unreadable_line_totals = 0 and line_count > 0'
                 ~ ' and abs(order_total - order_charges - sum_of_line_totals) > order_total_tolerance',
@@ -277,7 +277,7 @@ order_checks as (
                 ~ ' and not list_contains(delivery_weekdays, isodow(requested_delivery_date)))',
                 'requested_delivery_date', 'requested_delivery_date_text',
                 "'requested delivery on ' || requested_delivery_date || ' (' || dayname(requested_delivery_date)"
-                ~ " || ') is before the order or not one of the customer''s delivery days'"),
+                ~ " || ') is before the order or not one of the customer' || chr(39) || 's delivery days'"),
             failure('channel_ship_to_required', "missing_ship_to_parts <> ''", 'ship_to', 'missing_ship_to_parts',
                 "'the shipping address has no ' || missing_ship_to_parts"),
             failure('channel_ship_to_country_known', 'ship_to_country is not null and not is_country_known',
@@ -287,7 +287,7 @@ order_checks as (
                 'is_country_known and ship_to_postal_code is not null'
                 ~ ' and not regexp_full_match(upper(ship_to_postal_code), postal_code_pattern)',
                 'ship_to_postal_code', 'ship_to_postal_code',
-                "'postal code ''' || ship_to_postal_code || ''' does not have the form of ' || ship_to_country"),
+                "'postal code ' || chr(39) || ship_to_postal_code || chr(39) || ' does not have the form of ' || ship_to_country"),
             required('channel_payment_method_required', 'payment_method'),
             failure('channel_payment_method_accepted', 'payment_method is not null and not is_payment_method_accepted',
                 'payment_method', 'payment_method',
@@ -303,13 +303,13 @@ unnested as (
     select
         record_id,
         false as is_order_finding,
-        unnest(failures) as failure
+        {{ unnest_list("failures") }} as failure
     from line_checks
     union all
     select
         record_id,
         true as is_order_finding,
-        unnest(failures) as failure
+        {{ unnest_list("failures") }} as failure
     from order_checks
 ),
 

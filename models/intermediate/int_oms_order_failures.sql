@@ -92,8 +92,8 @@ checked as (
             required('oms_source_system_required', 'source_system', 'source_system_text'),
             failure('oms_source_system_known', 'source_system is not null and not is_source_system_known',
                 'source_system', 'source_system_text',
-                "'source_system ''' || source_system_text || ''' is not one of '"
-                ~ " || (select string_agg(source_system, ', ' order by source_system) from source_systems)"),
+                "'source_system ' || chr(39) || source_system_text || chr(39) || ' is not one of '"
+                ~ " || (select " ~ ordered_agg('source_system', "', '", 'source_system') ~ " from source_systems)"),
             failure('oms_source_order_id_required', "source_system = 'POS' and source_order_id is null",
                 'source_order_id', 'null', "'source_order_id is missing on a POS order'"),
             failure('oms_store_id_required', "source_system = 'POS' and store_id is null", 'store_id', 'null',
@@ -101,13 +101,13 @@ checked as (
             required('oms_order_status_required', 'order_status', 'order_status_text'),
             failure('oms_order_status_known', 'order_status is not null and not is_order_status_known',
                 'order_status', 'order_status_text',
-                "'order_status ''' || order_status_text || ''' is not one of '"
-                ~ " || (select string_agg(order_status, ', ' order by order_status) from order_statuses)"),
+                "'order_status ' || chr(39) || order_status_text || chr(39) || ' is not one of '"
+                ~ " || (select " ~ ordered_agg('order_status', "', '", 'order_status') ~ " from order_statuses)"),
             required('oms_order_total_required', 'order_total', 'order_total_text'),
             well_formed('oms_order_total_format', 'order_total', 'a decimal with at most 2 decimal places'),
             required('oms_currency_required', 'currency'),
             failure('oms_currency_format', "not regexp_full_match(currency, '[A-Z]{3}')", 'currency', 'currency',
-                "'currency ''' || currency || ''' is not three capital letters'"),
+                "'currency ' || chr(39) || currency || chr(39) || ' is not three capital letters'"),
             failure('oms_currency_known', "regexp_full_match(currency, '[A-Z]{3}') and not is_currency_known",
                 'currency', 'currency', "'currency ' || currency || ' is not an ISO 4217 code'"),
             required('oms_created_at_required', 'created_at', 'created_at_text'),
@@ -124,7 +124,7 @@ unnested as (
         source_line,
         file_business_date,
         oms_order_id,
-        unnest(failures) as failure
+        {{ unnest_list("failures") }} as failure
     from checked
 ),
 

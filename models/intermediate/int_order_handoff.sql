@@ -39,15 +39,15 @@ order_lines as (
         order_key,
         count(*) as line_count,
         cast(sum(line_total) as decimal(18, 2)) as lines_total,
-        string_agg(
+        {%- set line_text -%}
             concat_ws(
                 '|',
                 {%- for field in line_fields %}
                     coalesce(cast({{ field }} as string), ''){{ ',' if not loop.last }}
                 {%- endfor %}
-            ),
-            chr(10) order by line_number
-        ) as lines_text
+            )
+        {%- endset %}
+        {{ ordered_agg(line_text, 'chr(10)', 'line_number') }} as lines_text
     from lines
     group by channel, order_key
 ),

@@ -246,10 +246,10 @@ checked as (
                 "'business_date ' || business_date_text || ' differs from the file date ' || file_business_date"),
             required('pos_order_ts_required', 'order_ts', 'order_ts_text'),
             failure('pos_order_ts_format', 'order_ts_text is not null and ordered_at is null', 'order_ts',
-                'order_ts_text', "'order_ts ''' || order_ts_text || ''' is not an ISO 8601 timestamp'"),
+                'order_ts_text', "'order_ts ' || chr(39) || order_ts_text || chr(39) || ' is not an ISO 8601 timestamp'"),
             required('pos_currency_required', 'currency'),
             failure('pos_currency_format', "not regexp_full_match(currency, '[A-Z]{3}')", 'currency', 'currency',
-                "'currency ''' || currency || ''' is not three capital letters'"),
+                "'currency ' || chr(39) || currency || chr(39) || ' is not three capital letters'"),
             failure('pos_currency_known', "regexp_full_match(currency, '[A-Z]{3}') and not is_currency_known",
                 'currency', 'currency', "'currency ' || currency || ' is not an ISO 4217 code'"),
             required('pos_line_number_required', 'line_number', 'line_number_text'),
@@ -319,7 +319,7 @@ checked as (
                 ~ ' and not list_contains(delivery_weekdays, isodow(requested_delivery_date)))',
                 'requested_delivery_date', 'requested_delivery_date_text',
                 "'requested delivery on ' || requested_delivery_date || ' (' || dayname(requested_delivery_date)"
-                ~ " || ') is before the order or not one of the customer''s delivery days'")
+                ~ " || ') is before the order or not one of the customer' || chr(39) || 's delivery days'")
         ], left_out=rules_without_snapshot()) }} as failures
     from joined
 ),
@@ -333,7 +333,7 @@ unnested as (
         file_business_date,
         order_id,
         order_key,
-        unnest(failures) as failure
+        {{ unnest_list("failures") }} as failure
     from checked
 ),
 

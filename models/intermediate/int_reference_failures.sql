@@ -48,7 +48,7 @@ store_checks as (
             failure('ref_store_id_unique', 'store_id is not null and id_occurrences > 1', 'store_id', 'store_id',
                 "'store ' || store_id || ' appears ' || id_occurrences || ' times in the snapshot'"),
             failure('ref_store_is_active_format', 'is_active is null', 'is_active', 'is_active_text',
-                "'is_active ''' || coalesce(is_active_text, '') || ''' is not true or false'")
+                "'is_active ' || chr(39) || coalesce(is_active_text, '') || chr(39) || ' is not true or false'")
         ]) }} as failures
     from stores
 ),
@@ -65,7 +65,7 @@ product_checks as (
             failure('ref_sku_unique', 'sku is not null and id_occurrences > 1', 'sku', 'sku',
                 "'SKU ' || sku || ' appears ' || id_occurrences || ' times in the snapshot'"),
             failure('ref_product_is_active_format', 'is_active is null', 'is_active', 'is_active_text',
-                "'is_active ''' || coalesce(is_active_text, '') || ''' is not true or false'")
+                "'is_active ' || chr(39) || coalesce(is_active_text, '') || chr(39) || ' is not true or false'")
         ]) }} as failures
     from products
 ),
@@ -82,11 +82,11 @@ customer_checks as (
             failure('ref_customer_id_unique', 'customer_id is not null and id_occurrences > 1', 'customer_id',
                 'customer_id', "'customer ' || customer_id || ' appears ' || id_occurrences || ' times in the snapshot'"),
             failure('ref_customer_is_active_format', "is_active_text is not null and lower(is_active_text) not in ('true', 'false')",
-                'is_active', 'is_active_text', "'is_active ''' || is_active_text || ''' is not true or false'"),
+                'is_active', 'is_active_text', "'is_active ' || chr(39) || is_active_text || chr(39) || ' is not true or false'"),
             well_formed('ref_customer_credit_limit_format', 'credit_limit', 'a decimal with at most 2 decimal places'),
             failure('ref_customer_delivery_days_format', 'delivery_days_text is not null and delivery_weekdays is null',
                 'delivery_days', 'delivery_days_text',
-                "'delivery_days ''' || delivery_days_text || ''' is not a list of weekdays such as MON,WED,FRI'")
+                "'delivery_days ' || chr(39) || delivery_days_text || chr(39) || ' is not a list of weekdays such as MON,WED,FRI'")
         ]) }} as failures
     from customers
 ),
@@ -133,7 +133,7 @@ unnested as (
         source_file,
         source_line,
         record_key,
-        unnest(failures) as failure
+        {{ unnest_list("failures") }} as failure
     from store_checks
     union all
     select
@@ -142,7 +142,7 @@ unnested as (
         source_file,
         source_line,
         record_key,
-        unnest(failures) as failure
+        {{ unnest_list("failures") }} as failure
     from product_checks
     union all
     select
@@ -151,7 +151,7 @@ unnested as (
         source_file,
         source_line,
         record_key,
-        unnest(failures) as failure
+        {{ unnest_list("failures") }} as failure
     from customer_checks
     union all
     select
@@ -160,7 +160,7 @@ unnested as (
         source_file,
         source_line,
         record_key,
-        unnest(failures) as failure
+        {{ unnest_list("failures") }} as failure
     from price_checks
     union all
     select
@@ -169,7 +169,7 @@ unnested as (
         source_file,
         source_line,
         record_key,
-        unnest(failures) as failure
+        {{ unnest_list("failures") }} as failure
     from stock_checks
 ),
 

@@ -38,7 +38,7 @@ unnested as (
         load_id,
         source_file,
         source_line,
-        unnest(failures) as failure
+        {{ unnest_list("failures") }} as failure
     from checked
 ),
 

@@ -92,15 +92,15 @@ final as (
             when decision_id != first_delivery_id then 'the same decision as ' || first_delivery_id || ', delivered again'
             when not is_item
                 then
-                    'no review item has error_key ''' || error_key
-                    || ''' (only the business-rule findings of marts.rpt_review_queue take a decision)'
+                    'no review item has error_key ' || chr(39) || error_key
+                    || chr(39) || ' (only the business-rule findings of marts.rpt_review_queue take a decision)'
             when not was_open
                 then
-                    'review item ''' || error_key || ''' was resolved at ' || strftime(item_resolved_at, '%Y-%m-%dT%H:%M:%SZ')
+                    'review item ' || chr(39) || error_key || chr(39) || ' was resolved at ' || strftime(item_resolved_at, '%Y-%m-%dT%H:%M:%SZ')
                     || ' (' || coalesce(item_resolution, 'no longer found') || '), before the decision was recorded'
             when decision_id != standing_decision_id
                 then
-                    'review item ''' || error_key || ''' was already decided by ' || standing_decision_id
+                    'review item ' || chr(39) || error_key || chr(39) || ' was already decided by ' || standing_decision_id
                     || ' (' || standing_action || ' by ' || standing_decided_by || '); a decision stands once made'
         end as refusal_reason,
         item_source_system,

@@ -27,13 +27,10 @@ grouped as (
         rule_id,
         count(*) as failing_records,
         min(source_line) as first_line,
-        string_agg(
-            case
-                when example_rank <= 3
-                    then coalesce('line ' || source_line || ': ', '') || coalesce(failed_value, '(missing)')
-            end,
-            '; ' order by example_rank
-        ) as examples,
+        {{ ordered_agg(
+            "case when example_rank <= 3 then coalesce('line ' || source_line || ': ', '') || coalesce(failed_value, '(missing)') end",
+            "'; '", 'example_rank'
+        ) }} as examples,
         min(message) filter (where example_rank = 1) as example_message
     from ranked
     group by source_system, source_file, business_date, rule_id
