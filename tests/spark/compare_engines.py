@@ -1,16 +1,15 @@
-"""Build the same drop with DuckDB and with Spark and compare what the models hold.
+"""Build the same drops with DuckDB and with Spark and compare what the models hold.
 
     python tests/spark/compare_engines.py [--work DIR] [--select MODEL ...]
 
-The drop is generated (POS, OMS, references and every order channel, with the generator's bad
-rows) plus the channel fixtures of tests/fixtures/channels, landed into
-DuckDB with the Parquet copy of the raw layer (loaders/parquet_landing.py), built on DuckDB,
-then built on Spark (profiles.yml target `spark`, reading that Parquet). Each compared model's
-rows are read from both engines, every column as text, and compared EXCEPT ALL both ways; a
+The drop is generated (3 days of POS, OMS, references and every order channel, with the
+generator's bad rows) plus the channel fixtures of tests/fixtures/channels. It arrives in two
+batches, so that the second build is incremental: days 1-2 and the fixtures, then day 3 and a
+correction of day 2's POS file. Each batch is landed into DuckDB with the Parquet copy of the
+raw layer (loaders/parquet_landing.py) and built on DuckDB, then on Spark (profiles.yml target
+`spark`, reading that Parquet). Then every model but the bookkeeping ones (or those selected)
+is read from both engines, every column as text, and compared EXCEPT ALL both ways; a
 difference prints the rows and fails (exit 1).
-
-The models compared are those that run on Spark so far (SPARK_MODELS); the run prints how
-many of the project's models that is (docs/scaling.md).
 """
 
 from __future__ import annotations
@@ -33,32 +32,6 @@ sys.path.insert(0, str(ROOT))
 
 from loaders.cli import main as loader_main  # noqa: E402
 from recon_tools.generate_drop import generate  # noqa: E402
-
-# The models that run on Spark so far: the staging layer (the loader, the operations logs, POS,
-# OMS, reference data and every order channel).
-SPARK_MODELS = [
-    "stg_edi__segments",
-    "stg_edi__interchanges",
-    "stg_edi__groups",
-    "stg_edi__transaction_sets",
-    "stg_edi__order_lines",
-    "stg_web__order_lines",
-    "stg_api__order_lines",
-    "stg_loader__file_versions",
-    "stg_loader__processing_events",
-    "stg_review__decisions",
-    "stg_notify__notifications_sent",
-    "stg_handoff__exports",
-    "stg_manual__order_lines",
-    "stg_pos__order_lines",
-    "stg_oms__orders",
-    "stg_reference__customers",
-    "stg_reference__partners",
-    "stg_reference__prices",
-    "stg_reference__products",
-    "stg_reference__stock",
-    "stg_reference__stores",
-]
 
 
 def environment(work: Path) -> dict[str, str]:
@@ -159,33 +132,80 @@ def compare(work: Path, models: list[str]) -> int:
     return failures
 
 
+def deliver_batches(work: Path) -> tuple[Path, Path]:
+    """The generated drop (3 days) in two batches: days 1-2 with the channel fixtures, then day 3
+    and a correction of day 2's POS file (one line fewer), so the second build is incremental."""
+    source = work / "generated"
+    generate(source, days=3, orders_per_day=60, seed=7, web_orders=6, edi_orders=4, api_orders=3, manual_orders=2)
+    last = sorted(path.name for path in (source / "pos").glob("*.csv"))[-1]
+    last_stamp = last.rsplit("_", 1)[-1].split(".")[0]
+    drop = work / "drop"
+    shutil.copytree(source, drop)
+    day3 = [path for path in drop.rglob(f"*_{last_stamp}*") if path.is_file()]
+    for path in day3:
+        path.unlink()
+    # the channel fixtures: other partners and delimiters, JSON lines, XML, an order without lines
+    shutil.copytree(ROOT / "tests" / "fixtures" / "channels", drop, dirs_exist_ok=True)
+    return source, drop, last_stamp
+
+
+def second_batch(source: Path, drop: Path, last_stamp: str) -> None:
+    for path in source.rglob(f"*_{last_stamp}*"):
+        if path.is_file():
+            target = drop / path.relative_to(source)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, target)
+    day2 = sorted(path for path in (drop / "pos").glob("*.csv") if last_stamp not in path.name)[-1]
+    lines = day2.read_text().splitlines(keepends=True)
+    day2.write_text("".join(lines[:-1]))
+
+
+def ingest(work: Path, drop: Path) -> None:
+    db = work / "recon.duckdb"
+    if loader_main(["ingest", "--from", str(drop), "--db", str(db), "--parquet-dir", str(work / "parquet"), "-q"]):
+        raise SystemExit("ingest failed")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--work", type=Path, default=ROOT / "data" / "spark-compare", help="work directory (emptied)")
-    parser.add_argument("--select", nargs="+", default=SPARK_MODELS, metavar="MODEL", help="models to compare")
+    parser.add_argument("--select", nargs="+", metavar="MODEL", help="build these and their parents, compare these")
     args = parser.parse_args(argv)
     work: Path = args.work.resolve()  # Spark resolves relative locations against its warehouse
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    drop = work / "drop"
-    generate(drop, days=2, orders_per_day=60, seed=7, web_orders=6, edi_orders=4, api_orders=3, manual_orders=2)
-    # and the channel fixtures: other partners and delimiters, JSON lines, XML, an order without lines
-    shutil.copytree(ROOT / "tests" / "fixtures" / "channels", drop, dirs_exist_ok=True)
-    db = work / "recon.duckdb"
-    if loader_main(["ingest", "--from", str(drop), "--db", str(db), "--parquet-dir", str(work / "parquet"), "-q"]):
-        return 1
-    # the models and what they read
-    selection = [f"+{name}" for name in args.select]
-    duck_seconds = dbt(work, "dev", "run", "--select", *selection)
-    spark_seconds = dbt(work, "spark", "run", "--select", *selection)
-    total = len(model_relations(work))
+    source, drop, last_stamp = deliver_batches(work)
+    selection = ["--select", *(f"+{name}" for name in args.select)] if args.select else []
+    seconds: dict[str, list[float]] = {"dev": [], "spark": []}
+    for batch in (1, 2):
+        if batch == 2:
+            second_batch(source, drop, last_stamp)
+        ingest(work, drop)
+        for target in ("dev", "spark"):
+            if batch == 1:
+                dbt(work, target, "seed")
+            seconds[target].append(dbt(work, target, "run", *selection))
+            print(f"batch {batch}: built on {target} in {seconds[target][-1]:.1f} s", flush=True)
+    relations = model_relations(work)
+    compared = args.select or compared_models(work)
     print(
-        f"compared {len(args.select)} of the project's {total} models; build on DuckDB {duck_seconds:.1f} s, "
-        f"on Spark {spark_seconds:.1f} s"
+        f"comparing {len(compared)} of the project's {len(relations)} models; builds (batch 1, batch 2): "
+        f"DuckDB {seconds['dev'][0]:.1f} s, {seconds['dev'][1]:.1f} s; "
+        f"Spark {seconds['spark'][0]:.1f} s, {seconds['spark'][1]:.1f} s"
     )
-    failures = compare(work, args.select)
-    print(f"{len(args.select) - failures} of {len(args.select)} models hold the same rows on both engines")
+    failures = compare(work, compared)
+    print(f"{len(compared) - failures} of {len(compared)} models hold the same rows on both engines")
     return 1 if failures else 0
+
+
+def compared_models(work: Path) -> list[str]:
+    """Every model but the bookkeeping ones (what a build recomputes, and when)."""
+    manifest = json.loads((work / "target-dev" / "manifest.json").read_text())
+    return sorted(
+        node["name"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["fqn"][1] != "bookkeeping"
+    )
 
 
 if __name__ == "__main__":
