@@ -327,3 +327,32 @@
 {% macro spark__key_hash(value) -%}
     xxhash64({{ value }})
 {%- endmacro %}
+
+{% macro format_timestamp(value, format) %}
+    {#- A date or timestamp as text, in a strftime format (%Y %m %d %H %M %S; other characters
+        as they are). -#}
+    {{ return(adapter.dispatch('format_timestamp')(value, format)) }}
+{% endmacro %}
+
+{% macro default__format_timestamp(value, format) -%}
+    strftime({{ value }}, '{{ format }}')
+{%- endmacro %}
+
+{% macro spark__format_timestamp(value, format) -%}
+    {#- the Java pattern of the format: letters quoted, the quotes escaped in the literal -#}
+    {%- set codes = {'Y': 'yyyy', 'm': 'MM', 'd': 'dd', 'H': 'HH', 'M': 'mm', 'S': 'ss'} -%}
+    {%- set ns = namespace(pattern='', after_percent=false) -%}
+    {%- for char in format -%}
+        {%- if ns.after_percent -%}
+            {%- set ns.pattern = ns.pattern ~ codes[char] -%}
+            {%- set ns.after_percent = false -%}
+        {%- elif char == '%' -%}
+            {%- set ns.after_percent = true -%}
+        {%- elif char.isalpha() -%}
+            {%- set ns.pattern = ns.pattern ~ "\\'" ~ char ~ "\\'" -%}
+        {%- else -%}
+            {%- set ns.pattern = ns.pattern ~ char -%}
+        {%- endif -%}
+    {%- endfor -%}
+    date_format({{ value }}, '{{ ns.pattern }}')
+{%- endmacro %}
