@@ -1,6 +1,7 @@
 {#- What differs between DuckDB and Spark in the reconciliation models and their marts
-    (int_pos_orders to rpt_escalations): whole-row arg_min, time arithmetic and formatting,
-    day series and hashes. Documented in macros/_macros_recon.yml. -#}
+    (int_pos_orders to rpt_escalations): whole-row arg_min, time arithmetic and day series
+    (formats and hashes are format_timestamp and key_hash, macros/engines.sql). Documented
+    in macros/_macros_recon.yml. -#}
 
 {% macro first_row_by(relation, order_by, group_by) %}
     {#- A select of one whole row of relation (a CTE name) per group_by (an expression list):
@@ -75,52 +76,6 @@
 
 {% macro spark__hour_boundaries_between(start, stop) -%}
     cast((unix_seconds(date_trunc('hour', {{ stop }})) - unix_seconds(date_trunc('hour', {{ start }}))) / 3600 as bigint)
-{%- endmacro %}
-
-{% macro format_time(value, format) %}
-    {#- A date or timestamp as text, format written as for DuckDB's strftime (%Y %m %d %H %M
-        %S; anything else is copied as it is). -#}
-    {{ return(adapter.dispatch('format_time')(value, format)) }}
-{% endmacro %}
-
-{% macro default__format_time(value, format) -%}
-    strftime({{ value }}, '{{ format }}')
-{%- endmacro %}
-
-{% macro spark__format_time(value, format) -%}
-    {#- the Java pattern: the codes as letters, every other character quoted (doubled quotes
-        inside the SQL literal) -#}
-    {%- set codes = {'Y': 'yyyy', 'm': 'MM', 'd': 'dd', 'H': 'HH', 'M': 'mm', 'S': 'ss'} -%}
-    {%- set ns = namespace(pattern='', code=false) -%}
-    {%- for char in format -%}
-        {%- if ns.code -%}
-            {%- if char not in codes -%}
-                {{ exceptions.raise_compiler_error('format_time: no Spark pattern for %' ~ char) }}
-            {%- endif -%}
-            {%- set ns.pattern = ns.pattern ~ codes[char] -%}
-            {%- set ns.code = false -%}
-        {%- elif char == '%' -%}
-            {%- set ns.code = true -%}
-        {%- elif char in ' -:/.,' -%}
-            {%- set ns.pattern = ns.pattern ~ char -%}
-        {%- else -%}
-            {%- set ns.pattern = ns.pattern ~ "''" ~ char ~ "''" -%}
-        {%- endif -%}
-    {%- endfor -%}
-    date_format({{ value }}, '{{ ns.pattern }}')
-{%- endmacro %}
-
-{% macro hash64(value) %}
-    {#- A 64-bit hash of a value (for counting distinct values by hash). -#}
-    {{ return(adapter.dispatch('hash64')(value)) }}
-{% endmacro %}
-
-{% macro default__hash64(value) -%}
-    hash({{ value }})
-{%- endmacro %}
-
-{% macro spark__hash64(value) -%}
-    xxhash64({{ value }})
 {%- endmacro %}
 
 {% macro each_day(start, stop) %}

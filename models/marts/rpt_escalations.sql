@@ -200,8 +200,8 @@ escalations as (
         cast(null as bigint) as affected_orders,
         cast(null as bigint) as open_items,
         since,
-        'no ' || source_system || ' file for ' || {{ format_time('business_date', '%Y-%m-%d') }} || ' by its cut-off ('
-        || {{ format_time('since', '%Y-%m-%d %H:%M') }} || ' UTC)' as detail
+        'no ' || source_system || ' file for ' || {{ format_timestamp('business_date', '%Y-%m-%d') }} || ' by its cut-off ('
+        || {{ format_timestamp('since', '%Y-%m-%d %H:%M') }} || ' UTC)' as detail
     from missing_files
 ),
 
