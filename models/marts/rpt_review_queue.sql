@@ -47,16 +47,21 @@ reviewed as (
         history.first_seen_at,
         history.resolved_at,
         history.resolution,
-        -- a decided item's age runs to its decision
-        {{ review_age_days(
-            'history.first_seen_at', 'coalesce(decisions.recorded_at, history.resolved_at, history.last_seen_at)'
-        ) }} as age_days,
+        -- a decided item's age runs to its decision; days from first seen to the decision or
+        -- resolution (or to the build), to a tenth, counted as review_age_days does, in hour
+        -- boundaries (Spark's date_diff takes no unit as text and counts whole hours)
+        cast(
+            {{ hour_boundaries_between(
+                'history.first_seen_at',
+                'coalesce(decisions.recorded_at, history.resolved_at, history.last_seen_at, ' ~ build_timestamp() ~ ')'
+            ) }} / 24.0 as decimal(10, 1)
+        ) as age_days,
         decisions.decision_id,
         decisions.decided_by,
         decisions.decided_at,
         decisions.reason as decision_reason,
         decisions.corrected_value,
-        history.first_seen_at + to_hours({{ var('review_sla_hours') }}) as review_due_at
+        history.first_seen_at + {{ hours_interval(var('review_sla_hours')) }} as review_due_at
     from history
     left join decisions on history.error_key = decisions.error_key
     where history.category = 'business_rule'
@@ -67,7 +72,7 @@ final as (
         reviewed.*,
         case
             when reviewed.review_status = 'open'
-                then cast((epoch(clock.now_utc) - epoch(reviewed.first_seen_at)) / 3600 as decimal(10, 1))
+                then cast(({{ epoch_seconds('clock.now_utc') }} - {{ epoch_seconds('reviewed.first_seen_at') }}) / 3600 as decimal(10, 1))
         end as hours_open,
         reviewed.review_status = 'open' and clock.now_utc > reviewed.review_due_at as is_past_review_target
     from reviewed
