@@ -47,15 +47,10 @@ reviewed as (
         history.first_seen_at,
         history.resolved_at,
         history.resolution,
-        -- a decided item's age runs to its decision; days from first seen to the decision or
-        -- resolution (or to the build), to a tenth, counted as review_age_days does, in hour
-        -- boundaries (Spark's date_diff takes no unit as text and counts whole hours)
-        cast(
-            {{ hour_boundaries_between(
-                'history.first_seen_at',
-                'coalesce(decisions.recorded_at, history.resolved_at, history.last_seen_at, ' ~ build_timestamp() ~ ')'
-            ) }} / 24.0 as decimal(10, 1)
-        ) as age_days,
+        -- a decided item's age runs to its decision
+        {{ review_age_days(
+            'history.first_seen_at', 'coalesce(decisions.recorded_at, history.resolved_at, history.last_seen_at)'
+        ) }} as age_days,
         decisions.decision_id,
         decisions.decided_by,
         decisions.decided_at,

@@ -92,7 +92,10 @@ def spark_rows(work: Path, relations: list[tuple[str, str]]) -> dict[tuple[str, 
 
 # Columns that hold the time of the build that wrote them (build_timestamp()): each engine's
 # builds ran at their own times, so these compare by which build it was (1st, 2nd), not by value.
-BUILD_TIME_COLUMNS = {"first_seen_at", "last_seen_at", "resolved_at"}
+BUILD_TIME_COLUMNS = {"first_seen_at", "last_seen_at", "resolved_at", "review_due_at"}
+# Columns measured against the moment the view is read (the review queue's open hours, the
+# escalations' age): they compare by whether they hold a value.
+READ_TIME_COLUMNS = {"hours_open", "age_hours"}
 
 
 # Rows that record each engine's own runs (dbt's run results in the processing log): they
@@ -106,7 +109,9 @@ def as_text(con: duckdb.DuckDBPyConnection, relation: str) -> str:
     parts = []
     for name, data_type, *_ in columns:
         value = f'"{name}"'
-        if name in BUILD_TIME_COLUMNS:
+        if name in READ_TIME_COLUMNS:
+            value = f"case when {value} is null then null else 'a value' end"
+        elif name in BUILD_TIME_COLUMNS:
             builds = f"(select list(distinct {value} order by {value}) from {relation})"  # noqa: S608
             value = f"'build ' || list_position({builds}, {value})"
         elif data_type.startswith("TIMESTAMP WITH TIME ZONE"):
