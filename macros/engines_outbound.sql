@@ -1,0 +1,61 @@
+{#- What differs between DuckDB and Spark in the outbound models: the notifications, the
+    997 acknowledgements and the handoff (docs/scaling.md). Each macro gives the same text
+    or number on both engines. -#}
+
+{% macro md5_number_mod(value, modulus) %}
+    {#- DuckDB's md5_number(value) (the 16 bytes of the MD5 digest read as one little-endian
+        128-bit number) modulo modulus, an integer below 3 billion, as a number. -#}
+    {{ return(adapter.dispatch('md5_number_mod')(value, modulus)) }}
+{% endmacro %}
+
+{% macro default__md5_number_mod(value, modulus) -%}
+    (md5_number({{ value }}) % {{ modulus }})
+{%- endmacro %}
+
+{% macro spark__md5_number_mod(value, modulus) -%}
+    {#- Spark has no 128-bit integer: the digest's two little-endian 64-bit halves (bytes
+        reversed in the hex text), each reduced, then high * 2^64 + low, reduced again. -#}
+    {%- set digest = 'md5(' ~ value ~ ')' -%}
+    {%- set halves = [] -%}
+    {%- for first_byte in [8, 0] -%}
+        {%- set pairs = [] -%}
+        {%- for byte in range(first_byte + 7, first_byte - 1, -1) -%}
+            {%- do pairs.append('substr(' ~ digest ~ ', ' ~ (2 * byte + 1) ~ ', 2)') -%}
+        {%- endfor -%}
+        {%- do halves.append('cast(pmod(cast(conv(concat(' ~ pairs | join(', ') ~ '), 16, 10) as decimal(20, 0)), '
+            ~ modulus ~ ') as bigint)') -%}
+    {%- endfor -%}
+    pmod({{ halves[0] }} * {{ (2 ** 64) % (modulus | int) }} + {{ halves[1] }}, {{ modulus }})
+{%- endmacro %}
+
+{% macro datetime_text(value, format) %}
+    {#- A date or timestamp as text in a strftime format (%Y, %m, %d, %H, %M, %S and
+        literal text). -#}
+    {{ return(adapter.dispatch('datetime_text')(value, format)) }}
+{% endmacro %}
+
+{% macro default__datetime_text(value, format) -%}
+    strftime({{ value }}, '{{ format }}')
+{%- endmacro %}
+
+{% macro spark__datetime_text(value, format) -%}
+    {#- date_format with the Java pattern; literal letters quoted -#}
+    {%- set codes = {'Y': 'yyyy', 'm': 'MM', 'd': 'dd', 'H': 'HH', 'M': 'mm', 'S': 'ss'} -%}
+    {%- set ns = namespace(pattern='', percent=false) -%}
+    {%- for char in format -%}
+        {%- if ns.percent -%}
+            {%- if char not in codes -%}
+                {%- do exceptions.raise_compiler_error('datetime_text: no Spark pattern for %' ~ char) -%}
+            {%- endif -%}
+            {%- set ns.pattern = ns.pattern ~ codes[char] -%}
+            {%- set ns.percent = false -%}
+        {%- elif char == '%' -%}
+            {%- set ns.percent = true -%}
+        {%- elif char.isalpha() -%}
+            {%- set ns.pattern = ns.pattern ~ "''" ~ char ~ "''" -%}
+        {%- else -%}
+            {%- set ns.pattern = ns.pattern ~ char -%}
+        {%- endif -%}
+    {%- endfor -%}
+    date_format({{ value }}, '{{ ns.pattern }}')
+{%- endmacro %}
