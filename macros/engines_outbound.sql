@@ -59,3 +59,38 @@
     {%- endfor -%}
     date_format({{ value }}, '{{ ns.pattern }}')
 {%- endmacro %}
+
+{% macro json_object_text(columns, timestamps=[]) %}
+    {#- The columns as one JSON object, as text, as DuckDB's to_json writes a row: the names
+        as keys in the order given, null values written as null, numbers and booleans bare,
+        dates and timestamps (those named in timestamps) as their text. Text to hash: a null
+        and an empty value differ. -#}
+    {{ return(adapter.dispatch('json_object_text')(columns, timestamps)) }}
+{% endmacro %}
+
+{% macro default__json_object_text(columns, timestamps) -%}
+    to_json({ {%- for column in columns %}'{{ column }}': {{ column }}{{ ', ' if not loop.last }}{% endfor -%} })
+{%- endmacro %}
+
+{% macro spark__json_object_text(columns, timestamps) -%}
+    {#- Spark writes a timestamp in ISO form with a zone and leaves null fields out by
+        default: timestamps as their text (the same as DuckDB's), null fields kept -#}
+    to_json(named_struct(
+        {%- for column in columns %}
+        '{{ column }}', {{ 'cast(' ~ column ~ ' as string)' if column in timestamps else column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    ), map('ignoreNullFields', 'false'))
+{%- endmacro %}
+
+{% macro days_before(value, days) %}
+    {#- The date days (an integer expression) before a date, as a date. -#}
+    {{ return(adapter.dispatch('days_before')(value, days)) }}
+{% endmacro %}
+
+{% macro default__days_before(value, days) -%}
+    cast({{ value }} - to_days({{ days }}) as date)
+{%- endmacro %}
+
+{% macro spark__days_before(value, days) -%}
+    date_sub({{ value }}, {{ days }})
+{%- endmacro %}
