@@ -36,10 +36,11 @@ setup: $(STAMP) ## create ./.venv and install the project (idempotent)
 	@echo "ready: source $(BIN)/activate"
 
 setup-spark: setup ## also install the Spark target (dbt-spark, PySpark; Java 17 must be on the machine)
+	@command -v java >/dev/null || { echo "setup-spark: Spark needs Java 17 (Debian: apt-get install -y openjdk-17-jre-headless)"; exit 1; }
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev,spark]" 2>&1 | grep -v '^WARNING: Location' || true
 	@$(BIN)/python -c "import pyspark, dbt.adapters.spark" || { echo "setup-spark failed: see pip's messages above"; exit 1; }
 
-test-spark: setup-spark ## build a generated drop with DuckDB and with Spark, compare the models that run on both
+test-spark: setup-spark ## build generated drops in two batches with DuckDB and with Spark, compare every model but the bookkeeping
 	$(BIN)/python tests/spark/compare_engines.py --work data/spark-compare
 
 system-deps: ## install OpenSSH server and Chromium for the tests when missing (needs root and apt)

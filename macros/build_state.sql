@@ -154,6 +154,10 @@
         when the files it reads (all current ones, or on an incremental build the changed and
         key-sharing deliveries) would take at most half the memory limit; the var check_lines
         (auto, materialized, not materialized) overrides that. -#}
+    {%- if target.type == 'spark' -%}
+        {#- Spark has no such hint: it plans each reader of a CTE itself -#}
+        {{ return('') }}
+    {%- endif -%}
     {%- set choice = var('check_lines', 'auto') -%}
     {%- if choice in ('materialized', 'not materialized') -%}{{ return(choice) }}{%- endif -%}
     {%- if choice != 'auto' -%}

@@ -270,3 +270,89 @@
     {%- endfor -%}
     {{ return(written | join(', ')) }}
 {% endmacro %}
+
+{#- Dates and patterns in the rule checks. -#}
+
+{% macro is_delivery_weekday(weekdays, day) %}
+    {#- Whether the ISO weekday (1 = Monday) of the date day is in the list weekdays
+        (parse_weekdays). -#}
+    {{ return(adapter.dispatch('is_delivery_weekday')(weekdays, day)) }}
+{% endmacro %}
+
+{% macro default__is_delivery_weekday(weekdays, day) -%}
+    list_contains({{ weekdays }}, isodow({{ day }}))
+{%- endmacro %}
+
+{% macro spark__is_delivery_weekday(weekdays, day) -%}
+    array_contains({{ weekdays }}, weekday({{ day }}) + 1)
+{%- endmacro %}
+
+{% macro day_name(day) %}
+    {#- The English name of the date's weekday (Monday). -#}
+    {{ return(adapter.dispatch('day_name')(day)) }}
+{% endmacro %}
+
+{% macro default__day_name(day) -%}
+    dayname({{ day }})
+{%- endmacro %}
+
+{% macro spark__day_name(day) -%}
+    date_format({{ day }}, 'EEEE')
+{%- endmacro %}
+
+{% macro full_match_of(value, pattern) %}
+    {#- Whether the whole of value matches the regular expression in the SQL expression
+        pattern (a column: full_match takes the pattern as text). -#}
+    {{ return(adapter.dispatch('full_match_of')(value, pattern)) }}
+{% endmacro %}
+
+{% macro default__full_match_of(value, pattern) -%}
+    regexp_full_match({{ value }}, {{ pattern }})
+{%- endmacro %}
+
+{% macro spark__full_match_of(value, pattern) -%}
+    regexp_like({{ value }}, concat('^(?:', {{ pattern }}, ')\\z'))
+{%- endmacro %}
+
+{% macro key_hash(value) %}
+    {#- A 64-bit hash of an order key, for the key index (DuckDB's hash; Spark's hash is 32-bit,
+        its xxhash64 is not). -#}
+    {{ return(adapter.dispatch('key_hash')(value)) }}
+{% endmacro %}
+
+{% macro default__key_hash(value) -%}
+    hash({{ value }})
+{%- endmacro %}
+
+{% macro spark__key_hash(value) -%}
+    xxhash64({{ value }})
+{%- endmacro %}
+
+{% macro format_timestamp(value, format) %}
+    {#- A date or timestamp as text, in a strftime format (%Y %m %d %H %M %S; other characters
+        as they are). -#}
+    {{ return(adapter.dispatch('format_timestamp')(value, format)) }}
+{% endmacro %}
+
+{% macro default__format_timestamp(value, format) -%}
+    strftime({{ value }}, '{{ format }}')
+{%- endmacro %}
+
+{% macro spark__format_timestamp(value, format) -%}
+    {#- the Java pattern of the format: letters quoted, the quotes escaped in the literal -#}
+    {%- set codes = {'Y': 'yyyy', 'm': 'MM', 'd': 'dd', 'H': 'HH', 'M': 'mm', 'S': 'ss'} -%}
+    {%- set ns = namespace(pattern='', after_percent=false) -%}
+    {%- for char in format -%}
+        {%- if ns.after_percent -%}
+            {%- set ns.pattern = ns.pattern ~ codes[char] -%}
+            {%- set ns.after_percent = false -%}
+        {%- elif char == '%' -%}
+            {%- set ns.after_percent = true -%}
+        {%- elif char.isalpha() -%}
+            {%- set ns.pattern = ns.pattern ~ "\\'" ~ char ~ "\\'" -%}
+        {%- else -%}
+            {%- set ns.pattern = ns.pattern ~ char -%}
+        {%- endif -%}
+    {%- endfor -%}
+    date_format({{ value }}, '{{ ns.pattern }}')
+{%- endmacro %}

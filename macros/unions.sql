@@ -20,6 +20,10 @@
         {%- endfor -%}
         {%- do present.append(own) -%}
     {%- endfor -%}
+    {%- if not names -%}
+        {#- not in the database yet (compiling without a build): plain selects -#}
+        {{ return('select * from ' ~ relations | join(' union all select * from ')) }}
+    {%- endif -%}
     {%- set selects = [] -%}
     {%- for relation in relations -%}
         {%- do selects.append('select ' ~ padded_columns(names, types, present[loop.index0]) ~ ' from ' ~ relation) -%}

@@ -15,7 +15,7 @@ with
 changed as (
     select
         key_kind,
-        hash(changed_key) as key_hash
+        {{ key_hash("changed_key") }} as key_hash
     from {{ ref('build_changed_keys') }}
 ),
 

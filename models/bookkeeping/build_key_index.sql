@@ -38,7 +38,7 @@ final as (
         file_kind,
         load_id,
         key_kind,
-        hash(order_key) as key_hash
+        {{ key_hash("order_key") }} as key_hash
     from keys
 )
 

@@ -240,7 +240,7 @@ order_checks as (
         {{ failures_of([
             required('channel_order_id_required', 'order_id'),
             failure('channel_order_id_length', 'length(order_id) > max_order_id_length', 'order_id', 'order_id',
-                "'order_id has ' || length(order_id) || ' characters (at most ' || max_order_id_length::int || ')'"),
+                "'order_id has ' || length(order_id) || ' characters (at most ' || cast(max_order_id_length as int) || ')'"),
             failure('channel_order_duplicate', 'file_rank > 1', 'order_id', 'order_id',
                 "'order ' || order_id || ' was already delivered in an earlier ' || channel || ' file'"),
             required('channel_ordered_at_required', 'ordered_at', 'ordered_at_text'),
@@ -274,9 +274,9 @@ order_checks as (
             well_formed('channel_requested_delivery_date_format', 'requested_delivery_date', 'a date'),
             failure('channel_delivery_date_feasible',
                 'requested_delivery_date < file_business_date or (delivery_weekdays is not null'
-                ~ ' and not list_contains(delivery_weekdays, isodow(requested_delivery_date)))',
+                ~ ' and not ' ~ is_delivery_weekday('delivery_weekdays', 'requested_delivery_date') ~ ')',
                 'requested_delivery_date', 'requested_delivery_date_text',
-                "'requested delivery on ' || requested_delivery_date || ' (' || dayname(requested_delivery_date)"
+                "'requested delivery on ' || requested_delivery_date || ' (' || " ~ day_name('requested_delivery_date')
                 ~ " || ') is before the order or not one of the customer' || chr(39) || 's delivery days'"),
             failure('channel_ship_to_required', "missing_ship_to_parts <> ''", 'ship_to', 'missing_ship_to_parts',
                 "'the shipping address has no ' || missing_ship_to_parts"),
@@ -285,7 +285,7 @@ order_checks as (
                 "'ship-to country ' || ship_to_country || ' is not a country the channels deliver to'"),
             failure('channel_ship_to_postal_code_format',
                 'is_country_known and ship_to_postal_code is not null'
-                ~ ' and not regexp_full_match(upper(ship_to_postal_code), postal_code_pattern)',
+                ~ ' and not ' ~ full_match_of('upper(ship_to_postal_code)', 'postal_code_pattern'),
                 'ship_to_postal_code', 'ship_to_postal_code',
                 "'postal code ' || chr(39) || ship_to_postal_code || chr(39) || ' does not have the form of ' || ship_to_country"),
             required('channel_payment_method_required', 'payment_method'),

@@ -106,9 +106,9 @@ checked as (
             required('oms_order_total_required', 'order_total', 'order_total_text'),
             well_formed('oms_order_total_format', 'order_total', 'a decimal with at most 2 decimal places'),
             required('oms_currency_required', 'currency'),
-            failure('oms_currency_format', "not regexp_full_match(currency, '[A-Z]{3}')", 'currency', 'currency',
+            failure('oms_currency_format', 'not ' ~ full_match('currency', '[A-Z]{3}'), 'currency', 'currency',
                 "'currency ' || chr(39) || currency || chr(39) || ' is not three capital letters'"),
-            failure('oms_currency_known', "regexp_full_match(currency, '[A-Z]{3}') and not is_currency_known",
+            failure('oms_currency_known', full_match('currency', '[A-Z]{3}') ~ ' and not is_currency_known',
                 'currency', 'currency', "'currency ' || currency || ' is not an ISO 4217 code'"),
             required('oms_created_at_required', 'created_at', 'created_at_text'),
             well_formed('oms_created_at_format', 'created_at', 'an ISO 8601 timestamp')

@@ -235,10 +235,10 @@ checked as (
         {{ failures_of([
             required('pos_order_id_required', 'order_id'),
             failure('pos_order_id_length', 'length(order_id) > max_order_id_length', 'order_id', 'order_id',
-                "'order_id has ' || length(order_id) || ' characters (at most ' || max_order_id_length::int || ')'"),
+                "'order_id has ' || length(order_id) || ' characters (at most ' || cast(max_order_id_length as int) || ')'"),
             required('pos_store_id_required', 'store_id'),
             failure('pos_store_id_length', 'length(store_id) > max_store_id_length', 'store_id', 'store_id',
-                "'store_id has ' || length(store_id) || ' characters (at most ' || max_store_id_length::int || ')'"),
+                "'store_id has ' || length(store_id) || ' characters (at most ' || cast(max_store_id_length as int) || ')'"),
             required('pos_business_date_required', 'business_date', 'business_date_text'),
             well_formed('pos_business_date_format', 'business_date', 'a date (YYYY-MM-DD)'),
             failure('pos_business_date_matches_file', 'business_date <> file_business_date', 'business_date',
@@ -248,9 +248,9 @@ checked as (
             failure('pos_order_ts_format', 'order_ts_text is not null and ordered_at is null', 'order_ts',
                 'order_ts_text', "'order_ts ' || chr(39) || order_ts_text || chr(39) || ' is not an ISO 8601 timestamp'"),
             required('pos_currency_required', 'currency'),
-            failure('pos_currency_format', "not regexp_full_match(currency, '[A-Z]{3}')", 'currency', 'currency',
+            failure('pos_currency_format', 'not ' ~ full_match('currency', '[A-Z]{3}'), 'currency', 'currency',
                 "'currency ' || chr(39) || currency || chr(39) || ' is not three capital letters'"),
-            failure('pos_currency_known', "regexp_full_match(currency, '[A-Z]{3}') and not is_currency_known",
+            failure('pos_currency_known', full_match('currency', '[A-Z]{3}') ~ ' and not is_currency_known',
                 'currency', 'currency', "'currency ' || currency || ' is not an ISO 4217 code'"),
             required('pos_line_number_required', 'line_number', 'line_number_text'),
             well_formed('pos_line_number_format', 'line_number', 'a whole number'),
@@ -316,9 +316,9 @@ checked as (
             well_formed('pos_requested_delivery_date_format', 'requested_delivery_date', 'a date (YYYY-MM-DD)'),
             failure('pos_delivery_date_feasible',
                 'requested_delivery_date < file_business_date or (delivery_weekdays is not null'
-                ~ ' and not list_contains(delivery_weekdays, isodow(requested_delivery_date)))',
+                ~ ' and not ' ~ is_delivery_weekday('delivery_weekdays', 'requested_delivery_date') ~ ')',
                 'requested_delivery_date', 'requested_delivery_date_text',
-                "'requested delivery on ' || requested_delivery_date || ' (' || dayname(requested_delivery_date)"
+                "'requested delivery on ' || requested_delivery_date || ' (' || " ~ day_name('requested_delivery_date')
                 ~ " || ') is before the order or not one of the customer' || chr(39) || 's delivery days'")
         ], left_out=rules_without_snapshot()) }} as failures
     from joined

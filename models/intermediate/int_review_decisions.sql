@@ -96,7 +96,7 @@ final as (
                     || chr(39) || ' (only the business-rule findings of marts.rpt_review_queue take a decision)'
             when not was_open
                 then
-                    'review item ' || chr(39) || error_key || chr(39) || ' was resolved at ' || strftime(item_resolved_at, '%Y-%m-%dT%H:%M:%SZ')
+                    'review item ' || chr(39) || error_key || chr(39) || ' was resolved at ' || {{ format_timestamp('item_resolved_at', '%Y-%m-%dT%H:%M:%SZ') }}
                     || ' (' || coalesce(item_resolution, 'no longer found') || '), before the decision was recorded'
             when decision_id != standing_decision_id
                 then

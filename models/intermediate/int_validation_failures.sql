@@ -19,13 +19,10 @@ rules as (
 
 -- by name: only reference findings carry a record_key (null for the others)
 record_failures as (
-    select * from {{ ref('int_pos_order_line_failures') }}
-    union all by name
-    select * from {{ ref('int_oms_order_failures') }}
-    union all by name
-    select * from {{ ref('int_reference_failures') }}
-    union all by name
-    select * from {{ ref('int_channel_order_line_failures') }}
+    {{ union_relations_by_name([
+        ref('int_pos_order_line_failures'), ref('int_oms_order_failures'),
+        ref('int_reference_failures'), ref('int_channel_order_line_failures')
+    ]) }}
 ),
 
 rejected_files as (
@@ -73,12 +70,17 @@ ignored_files as (
     where is_latest_run and event = 'file_ignored'
 ),
 
+{%- set file_columns = ['source_system', 'record_id', 'load_id', 'source_file', 'source_line', 'business_date',
+    'order_id', 'order_key', 'rule_id', 'field_name', 'failed_value', 'message'] %}
 all_failures as (
-    select * from record_failures
-    union all by name
-    select * from rejected_files
-    union all by name
-    select * from ignored_files
+    {{ union_ctes_by_name(
+        [('source_system', 'string'), ('record_id', 'string'), ('load_id', 'bigint'), ('source_file', 'string'),
+         ('source_line', 'bigint'), ('business_date', 'date'), ('order_id', 'string'), ('order_key', 'string'),
+         ('rule_id', 'string'), ('field_name', 'string'), ('failed_value', 'string'), ('message', 'string'),
+         ('record_key', 'string'), ('source_position', 'string')],
+        [('record_failures', file_columns + ['record_key', 'source_position']),
+         ('rejected_files', file_columns), ('ignored_files', file_columns)]
+    ) }}
 ),
 
 -- a rule the seed switches off produces no rows (enabled_findings, as the orders read them)

@@ -9,9 +9,7 @@
 with
 
 failures as (
-    select * from {{ ref('int_validation_failures') }}
-    union all by name
-    select * from {{ ref('int_review_decision_failures') }}
+    {{ union_relations_by_name([ref('int_validation_failures'), ref('int_review_decision_failures')]) }}
 ),
 
 final as (

@@ -90,13 +90,21 @@ def spark_rows(work: Path, relations: list[tuple[str, str]]) -> dict[tuple[str, 
         session.stop()
 
 
+# Columns that hold the time of the build that wrote them (build_timestamp()): each engine's
+# builds ran at their own times, so these compare by which build it was (1st, 2nd), not by value.
+BUILD_TIME_COLUMNS = {"first_seen_at", "last_seen_at", "resolved_at"}
+
+
 def as_text(con: duckdb.DuckDBPyConnection, relation: str) -> str:
     """A select of relation with every column as text (timestamps with a zone in UTC, without it)."""
     columns = con.execute(f"describe {relation}").fetchall()
     parts = []
     for name, data_type, *_ in columns:
         value = f'"{name}"'
-        if data_type.startswith("TIMESTAMP WITH TIME ZONE"):
+        if name in BUILD_TIME_COLUMNS:
+            builds = f"(select list(distinct {value} order by {value}) from {relation})"  # noqa: S608
+            value = f"'build ' || list_position({builds}, {value})"
+        elif data_type.startswith("TIMESTAMP WITH TIME ZONE"):
             value = f"cast({value} as timestamp)"
         elif data_type.startswith("DECIMAL") or data_type in {"DOUBLE", "FLOAT"}:
             value = f"cast({value} as decimal(38, 9))"
