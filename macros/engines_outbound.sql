@@ -28,38 +28,6 @@
     pmod({{ halves[0] }} * {{ (2 ** 64) % (modulus | int) }} + {{ halves[1] }}, {{ modulus }})
 {%- endmacro %}
 
-{% macro datetime_text(value, format) %}
-    {#- A date or timestamp as text in a strftime format (%Y, %m, %d, %H, %M, %S and
-        literal text). -#}
-    {{ return(adapter.dispatch('datetime_text')(value, format)) }}
-{% endmacro %}
-
-{% macro default__datetime_text(value, format) -%}
-    strftime({{ value }}, '{{ format }}')
-{%- endmacro %}
-
-{% macro spark__datetime_text(value, format) -%}
-    {#- date_format with the Java pattern; literal letters quoted -#}
-    {%- set codes = {'Y': 'yyyy', 'm': 'MM', 'd': 'dd', 'H': 'HH', 'M': 'mm', 'S': 'ss'} -%}
-    {%- set ns = namespace(pattern='', percent=false) -%}
-    {%- for char in format -%}
-        {%- if ns.percent -%}
-            {%- if char not in codes -%}
-                {%- do exceptions.raise_compiler_error('datetime_text: no Spark pattern for %' ~ char) -%}
-            {%- endif -%}
-            {%- set ns.pattern = ns.pattern ~ codes[char] -%}
-            {%- set ns.percent = false -%}
-        {%- elif char == '%' -%}
-            {%- set ns.percent = true -%}
-        {%- elif char.isalpha() -%}
-            {%- set ns.pattern = ns.pattern ~ "''" ~ char ~ "''" -%}
-        {%- else -%}
-            {%- set ns.pattern = ns.pattern ~ char -%}
-        {%- endif -%}
-    {%- endfor -%}
-    date_format({{ value }}, '{{ ns.pattern }}')
-{%- endmacro %}
-
 {% macro json_object_text(columns, timestamps=[]) %}
     {#- The columns as one JSON object, as text, as DuckDB's to_json writes a row: the names
         as keys in the order given, null values written as null, numbers and booleans bare,

@@ -2,7 +2,7 @@
     {#- The notification's stable name: recipient, kind and business date, lower case, no
         spaces, so that it reads as a file name (pos_format_findings_20261120). One place,
         so the detail models and the notifications cannot name one notification twice. -#}
-    lower({{ recipient }}) || '_' || {{ kind }} || '_' || coalesce({{ datetime_text(business_date, '%Y%m%d') }}, 'undated')
+    lower({{ recipient }}) || '_' || {{ kind }} || '_' || coalesce({{ format_timestamp(business_date, '%Y%m%d') }}, 'undated')
 {%- endmacro %}
 
 {% macro notification_dates(date_column) %}

@@ -154,7 +154,7 @@ missing_notifications as (
         ) }}) as content_hash,
         {{ ordered_agg(
             "case when example_rank <= 5 then '  ' || order_id || ', store ' || coalesce(store_id, '(none)')
-            || coalesce(', rung up ' || " ~ datetime_text('ordered_at_utc', '%Y-%m-%d %H:%M:%S') ~ " || ' UTC', '')
+            || coalesce(', rung up ' || " ~ format_timestamp('ordered_at_utc', '%Y-%m-%d %H:%M:%S') ~ " || ' UTC', '')
             || coalesce(', ' || pos_order_total || coalesce(' ' || currency, ''), '') end",
             'chr(10)', 'item_number'
         ) }} as examples_text
