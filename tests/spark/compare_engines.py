@@ -144,7 +144,7 @@ def deliver_batches(work: Path) -> tuple[Path, Path]:
     """The generated drop (3 days) in two batches: days 1-2 with the channel fixtures, then day 3
     and a correction of day 2's POS file (one line fewer), so the second build is incremental."""
     source = work / "generated"
-    generate(source, days=3, orders_per_day=60, seed=7, web_orders=6, edi_orders=4, api_orders=3, manual_orders=2)
+    generate(source, days=3, orders_per_day=300, seed=7, web_orders=20, edi_orders=10, api_orders=5, manual_orders=3)
     last = sorted(path.name for path in (source / "pos").glob("*.csv"))[-1]
     last_stamp = last.rsplit("_", 1)[-1].split(".")[0]
     drop = work / "drop"
