@@ -92,14 +92,20 @@
 {% macro reflected_loads_now() %}
     {#- The rows of audit.reflected_loads after a complete build: every current delivery. -#}
     select load_id, file_kind, {{ utc_now() }}
-    from {{ api.Relation.create(database=target.database, schema='staging', identifier='stg_loader__file_versions') }}
+    from {{ state_relation('staging', 'stg_loader__file_versions') }}
     where is_current_version
 {%- endmacro %}
+
+{% macro state_relation(schema, identifier) %}
+    {#- A relation of the project read by the end-of-build hooks (no database on Spark). -#}
+    {{ return(api.Relation.create(database=(target.database if target.type == 'duckdb' else none),
+        schema=schema, identifier=identifier)) }}
+{% endmacro %}
 
 {% macro settings_hash_now() %}
     {#- The build_state row of the settings this build used (build_settings). -#}
     select 'settings_hash', settings_hash, {{ utc_now() }}
-    from {{ api.Relation.create(database=target.database, schema='bookkeeping', identifier='build_settings') }}
+    from {{ state_relation('bookkeeping', 'build_settings') }}
 {%- endmacro %}
 
 {% macro spark__create_build_state_tables() %}
