@@ -10,7 +10,7 @@
             {%- do rows.append(
                 "(" ~ [
                     sql_literal(invocation_id),
-                    sql_literal(run_started_at.strftime('%Y-%m-%d %H:%M:%S')) ~ '::timestamp',
+                    'cast(' ~ sql_literal(run_started_at.strftime('%Y-%m-%d %H:%M:%S')) ~ ' as timestamp)',
                     sql_literal(result.node.unique_id),
                     sql_literal(result.node.resource_type),
                     sql_literal(result.node.name),
@@ -18,22 +18,31 @@
                     (rows_affected if rows_affected is not none else 'null'),
                     (result.execution_time or 0),
                     sql_literal(result.message),
-                    "now() at time zone 'UTC'",
+                    utc_now(),
                 ] | join(', ') ~ ")"
             ) -%}
         {%- endfor -%}
         {%- do run_query(
             'insert into ' ~ audit_schema() ~ '.dbt_run_results values ' ~ (rows | join(', '))
         ) -%}
-        {%- do adapter.commit() -%}
+        {%- if target.type == 'duckdb' -%}{%- do adapter.commit() -%}{%- endif -%}
     {%- endif -%}
     select 1
+{% endmacro %}
+
+{% macro spark__record_run_results(results) %}
+    {#- record_run_results on Spark: the same rows, appended to the Parquet table. -#}
+    {{ return(record_run_results(results)) }}
 {% endmacro %}
 
 {% macro sql_literal(value) %}
     {#- A value as a SQL string literal (quotes doubled), or null. -#}
     {%- if value is none -%}
         {{- return('null') -}}
+    {%- endif -%}
+    {%- if target.type == 'spark' -%}
+        {#- Spark unescapes backslashes in literals -#}
+        {{- return(spark_string_literal(value | string)) -}}
     {%- endif -%}
     {{- return("'" ~ (value | string | replace("'", "''")) ~ "'") -}}
 {% endmacro %}

@@ -2,9 +2,10 @@
     macros/recompute.sql (findings_condition). -#}
 
 {% macro review_age_days(first_seen_at, resolved_at) %}
-    {#- Days from first seen to the resolution (or to the build), to a tenth. -#}
+    {#- Days from first seen to the resolution (or to the build), to a tenth, counted in hour
+        boundaries crossed (hour_boundaries_between). -#}
     cast(
-        date_diff('hour', {{ first_seen_at }}, coalesce({{ resolved_at }}, {{ build_timestamp() }})) / 24.0
+        {{ hour_boundaries_between(first_seen_at, 'coalesce(' ~ resolved_at ~ ', ' ~ build_timestamp() ~ ')') }} / 24.0
         as decimal(10, 1)
     )
 {%- endmacro %}

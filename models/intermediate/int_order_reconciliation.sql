@@ -85,12 +85,13 @@ matches as (
         row_number() over (
             partition by pos_orders.order_key
             -- the earliest OMS order with an id; a row without one only when no row has one
+            -- (nulls last written out: Spark sorts them first)
             order by
                 oms_orders.oms_order_id is null,
-                oms_orders.business_date,
-                oms_orders.oms_order_id,
-                oms_orders.source_file,
-                oms_orders.source_line
+                oms_orders.business_date nulls last,
+                oms_orders.oms_order_id nulls last,
+                oms_orders.source_file nulls last,
+                oms_orders.source_line nulls last
         ) as match_rank
     from pos_orders
     inner join oms_evidence as oms_orders on pos_orders.order_key = oms_orders.source_order_key

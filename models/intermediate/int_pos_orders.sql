@@ -60,9 +60,7 @@ copies as (
 -- The order is its earliest delivery's copy (by business date, then delivery): its lines,
 -- total, store and time, not a mix of the copies (pos_order_in_several_files warns of the rest).
 earliest_copies as (
-    select unnest(arg_min(copies, (copies.business_date, copies.load_id)))
-    from copies
-    group by copies.order_key
+    {{ first_row_by('copies', 'copies.business_date, copies.load_id', 'copies.order_key') }}
 ),
 
 orders as (

@@ -19,7 +19,7 @@ decisions as (
         *,
         first_value(decision_id) over (
             partition by error_key, decision_action, corrected_value, decided_by, decided_at, reason
-            order by recorded_at, load_id, source_line, decision_id
+            order by recorded_at nulls last, load_id nulls last, source_line nulls last, decision_id nulls last
         ) as first_delivery_id
     from {{ ref('stg_review__decisions') }}
 ),
@@ -59,7 +59,7 @@ ranked as (
     from judged
     window standing as (
         partition by error_key, decision_id = first_delivery_id and is_item and not was_resolved
-        order by recorded_at, decision_id
+        order by recorded_at nulls last, decision_id nulls last
         rows between unbounded preceding and unbounded following
     )
 ),

@@ -33,7 +33,7 @@ aged as (
         case
             when missing.missing_since is not null and horizon.as_of is not null
                 then cast(
-                    greatest(0, (epoch(horizon.as_of) - epoch(missing.missing_since)) / 86400) as decimal(9, 2)
+                    greatest(0, ({{ epoch_seconds('horizon.as_of') }} - {{ epoch_seconds('missing.missing_since') }}) / 86400) as decimal(9, 2)
                 )
         end as missing_age_days,
         horizon.grace_days

@@ -119,8 +119,7 @@ dated_deliveries as (
 
 calendar as (
     select
-        cast(unnest(generate_series(min(business_date), max(business_date), interval 1 day)) as date)
-            as business_date
+        {{ each_day('min(business_date)', 'max(business_date)') }} as business_date
     from dated_deliveries
 ),
 
@@ -128,7 +127,7 @@ expected as (
     select
         sources.source_system,
         calendar.business_date,
-        cast(calendar.business_date + interval 1 day + to_hours({{ var('file_cutoff_hours') }}) as timestamp)
+        cast(calendar.business_date + interval 1 day + {{ hours_interval(var('file_cutoff_hours')) }} as timestamp)
             as cut_off
     from calendar
     cross join (values ('POS'), ('OMS')) as sources (source_system)
@@ -201,8 +200,8 @@ escalations as (
         cast(null as bigint) as affected_orders,
         cast(null as bigint) as open_items,
         since,
-        'no ' || source_system || ' file for ' || strftime(business_date, '%Y-%m-%d') || ' by its cut-off ('
-        || strftime(since, '%Y-%m-%d %H:%M') || ' UTC)' as detail
+        'no ' || source_system || ' file for ' || {{ format_timestamp('business_date', '%Y-%m-%d') }} || ' by its cut-off ('
+        || {{ format_timestamp('since', '%Y-%m-%d %H:%M') }} || ' UTC)' as detail
     from missing_files
 ),
 
@@ -220,7 +219,7 @@ final as (
         cast(escalations.affected_orders as bigint) as affected_orders,
         cast(escalations.open_items as bigint) as open_items,
         escalations.since,
-        cast((epoch(clock.now_utc) - epoch(escalations.since)) / 3600 as decimal(10, 1)) as age_hours,
+        cast(({{ epoch_seconds('clock.now_utc') }} - {{ epoch_seconds('escalations.since') }}) / 3600 as decimal(10, 1)) as age_hours,
         escalations.detail
     from escalations
     cross join clock

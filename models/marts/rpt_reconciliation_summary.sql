@@ -6,7 +6,7 @@
 {%- set horizon_relation = ref('int_reconciliation_horizon') %}
 {%- set grace_start = database_value(
     horizon_relation,
-    "select coalesce(cast(cast(as_of - to_days(cast(ceil(grace_days) as integer) + 1) as date) as string), "
+    "select coalesce(cast(cast(as_of - " ~ days_interval('cast(ceil(grace_days) as integer) + 1') ~ " as date) as string), "
     ~ "'0001-01-01') from " ~ horizon_relation,
     '0001-01-01'
 ) %}

@@ -56,7 +56,7 @@ reviewed as (
         decisions.decided_at,
         decisions.reason as decision_reason,
         decisions.corrected_value,
-        history.first_seen_at + to_hours({{ var('review_sla_hours') }}) as review_due_at
+        history.first_seen_at + {{ hours_interval(var('review_sla_hours')) }} as review_due_at
     from history
     left join decisions on history.error_key = decisions.error_key
     where history.category = 'business_rule'
@@ -67,7 +67,7 @@ final as (
         reviewed.*,
         case
             when reviewed.review_status = 'open'
-                then cast((epoch(clock.now_utc) - epoch(reviewed.first_seen_at)) / 3600 as decimal(10, 1))
+                then cast(({{ epoch_seconds('clock.now_utc') }} - {{ epoch_seconds('reviewed.first_seen_at') }}) / 3600 as decimal(10, 1))
         end as hours_open,
         reviewed.review_status = 'open' and clock.now_utc > reviewed.review_due_at as is_past_review_target
     from reviewed

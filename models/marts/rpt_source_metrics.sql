@@ -107,7 +107,7 @@ findings as (
         business_date,
         count(distinct record_id) filter (where severity = 'error') as records_in_error,
         count(distinct record_id) filter (where severity = 'warn') as records_with_warnings,
-        count(distinct hash(order_ref)) filter (
+        count(distinct {{ key_hash('order_ref') }}) filter (
             where severity = 'error' and order_ref is not null
         ) as keyed_orders_in_error,
         count(distinct record_id) filter (
