@@ -2,7 +2,7 @@
     {#- The notification's stable name: recipient, kind and business date, lower case, no
         spaces, so that it reads as a file name (pos_format_findings_20261120). One place,
         so the detail models and the notifications cannot name one notification twice. -#}
-    lower({{ recipient }}) || '_' || {{ kind }} || '_' || coalesce(strftime({{ business_date }}, '%Y%m%d'), 'undated')
+    lower({{ recipient }}) || '_' || {{ kind }} || '_' || coalesce({{ format_timestamp(business_date, '%Y%m%d') }}, 'undated')
 {%- endmacro %}
 
 {% macro notification_dates(date_column) %}
@@ -16,8 +16,8 @@
         day of margin for orders rung up after midnight UTC. One line. -#}
     {%- set versions = relation_of('stg_loader__file_versions') -%}
     {%- set horizon = relation_of('int_reconciliation_horizon') -%}
-    {%- set query -%}
-        select coalesce(cast(cast(
+    {#- the earlier of the horizons before and after this build's deliveries -#}
+    {%- set start -%}
             least(
                 coalesce(
                     (
@@ -30,7 +30,11 @@
                     horizon.as_of
                 ),
                 horizon.as_of
-            ) - to_days(cast(ceil(horizon.grace_days) as integer) + 2) as date) as string), '0001-01-01')
+            )
+    {%- endset -%}
+    {%- set query -%}
+        select coalesce(cast(
+            {{ days_before(start, 'cast(ceil(horizon.grace_days) as integer) + 2') }} as string), '0001-01-01')
         from {{ horizon }} as horizon
     {%- endset -%}
     {%- set window_start = database_value(horizon, query, '0001-01-01') -%}

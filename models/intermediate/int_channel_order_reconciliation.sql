@@ -21,7 +21,9 @@ with
 copies as (
     select
         *,
-        rank() over (partition by channel, order_key order by business_date, source_file) as copy_rank,
+        rank() over (
+            partition by channel, order_key order by business_date nulls last, source_file nulls last
+        ) as copy_rank,
         bool_or(has_validation_errors) over (partition by channel, order_key) as any_copy_has_errors
     from {{ ref('int_channel_orders') }}
     where order_key is not null and {{ in_recompute_scope(key='order_key') }}
@@ -52,10 +54,10 @@ matches as (
             partition by orders.channel, orders.order_key
             order by
                 oms_rows.oms_order_id is null,
-                oms_rows.business_date,
-                oms_rows.oms_order_id,
-                oms_rows.source_file,
-                oms_rows.source_line
+                oms_rows.business_date nulls last,
+                oms_rows.oms_order_id nulls last,
+                oms_rows.source_file nulls last,
+                oms_rows.source_line nulls last
         ) as match_rank
     from orders
     inner join oms_rows

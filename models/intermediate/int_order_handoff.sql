@@ -30,7 +30,7 @@ lines as (
 headers as (
     select *
     from lines
-    qualify row_number() over (partition by channel, order_key order by line_number, record_id) = 1
+    qualify row_number() over (partition by channel, order_key order by line_number nulls last, record_id nulls last) = 1
 ),
 
 order_lines as (

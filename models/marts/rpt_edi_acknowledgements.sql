@@ -41,8 +41,9 @@ group_problems as (
     select
         groups.load_id,
         groups.gs_segment,
-        list_sort(list_distinct(list(issues.ack_code) filter (where issues.ack_code is not null))) as ak9_codes,
-        string_agg(issues.message, '; ' order by issues.segment_number, issues.rule_id) as reasons
+        -- the distinct codes in order, comma-separated
+        {{ ordered_agg('issues.ack_code', "','", 'issues.ack_code', distinct=true) }} as ak9_codes,
+        {{ ordered_agg('issues.message', "'; '", 'issues.segment_number, issues.rule_id') }} as reasons
     from groups
     inner join issues
         on
@@ -57,8 +58,8 @@ set_problems as (
     select
         load_id,
         st_segment,
-        list_sort(list_distinct(list(ack_code) filter (where ack_code is not null))) as ak5_codes,
-        string_agg(message, '; ' order by segment_number, rule_id) as reasons
+        {{ ordered_agg('ack_code', "','", 'ack_code', distinct=true) }} as ak5_codes,
+        {{ ordered_agg('message', "'; '", 'segment_number, rule_id') }} as reasons
     from issues
     where scope = 'set'
     group by load_id, st_segment
@@ -95,23 +96,20 @@ set_segments as (
         groups.gs_segment,
         count(set_results.st_segment) as sets_received,
         count(set_results.st_segment) filter (where set_results.is_accepted) as sets_accepted,
-        array_to_string(
-            list(
-                concat_ws(
-                    delimiters.e, 'AK2', coalesce(set_results.transaction_set_id, ''),
-                    coalesce(set_results.set_control_number, '')
-                )
-                || delimiters.t
-                || concat_ws(
-                    delimiters.e, 'AK5', case when set_results.is_accepted then 'A' else 'R' end,
-                    nullif(replace(array_to_string(set_results.ak5_codes, ','), ',', delimiters.e), '')
-                )
-                || delimiters.t
-                order by set_results.st_segment
-            ),
-            ''
-        ) as ak2_ak5,
-        nullif(array_to_string(list(set_results.reasons order by set_results.st_segment), '; '), '') as set_reasons
+        {%- set ak2_ak5 -%}
+            concat_ws(
+                delimiters.e, 'AK2', coalesce(set_results.transaction_set_id, ''),
+                coalesce(set_results.set_control_number, '')
+            )
+            || delimiters.t
+            || concat_ws(
+                delimiters.e, 'AK5', case when set_results.is_accepted then 'A' else 'R' end,
+                replace(set_results.ak5_codes, ',', delimiters.e)
+            )
+            || delimiters.t
+        {%- endset %}
+        coalesce({{ ordered_agg(ak2_ak5, "''", 'set_results.st_segment') }}, '') as ak2_ak5,
+        nullif({{ ordered_agg('set_results.reasons', "'; '", 'set_results.st_segment') }}, '') as set_reasons
     from groups
     inner join delimiters on groups.load_id = delimiters.load_id and groups.isa_segment = delimiters.isa_segment
     left join set_results on groups.load_id = set_results.load_id and groups.gs_segment = set_results.gs_segment
@@ -132,7 +130,7 @@ counted as (
         set_segments.set_reasons,
         md5(groups.load_id || ':' || groups.gs_segment) as ack_id,
         -- a 9-digit control number of the 997's interchange and group, from the group's identity
-        cast(md5_number(groups.load_id || ':' || groups.gs_segment) % 999999999 + 1 as bigint) as ack_control
+        cast({{ md5_number_mod("groups.load_id || ':' || groups.gs_segment", 999999999) }} + 1 as bigint) as ack_control
     from groups
     inner join delimiters on groups.load_id = delimiters.load_id and groups.isa_segment = delimiters.isa_segment
     inner join set_segments on groups.load_id = set_segments.load_id and groups.gs_segment = set_segments.gs_segment
@@ -154,24 +152,26 @@ statused as (
 texts as (
     select
         *,
-        [
+        -- the segments joined with chr(31), which final replaces by the terminator
+        concat_ws(
+            chr(31),
             concat_ws(
-                e, 'ISA', '00', '          ', '00', '          ', isa_elements[8], isa_elements[9],
-                isa_elements[6], isa_elements[7], isa_elements[10], isa_elements[11], isa_elements[12],
-                isa_elements[13], lpad(cast(ack_control as string), 9, '0'), '0', isa_elements[16],
-                isa_elements[17]
+                e, 'ISA', '00', '          ', '00', '          ', {{ list_item('isa_elements', 8) }}, {{ list_item('isa_elements', 9) }},
+                {{ list_item('isa_elements', 6) }}, {{ list_item('isa_elements', 7) }}, {{ list_item('isa_elements', 10) }}, {{ list_item('isa_elements', 11) }}, {{ list_item('isa_elements', 12) }},
+                {{ list_item('isa_elements', 13) }}, lpad(cast(ack_control as string), 9, '0'), '0', {{ list_item('isa_elements', 16) }},
+                {{ list_item('isa_elements', 17) }}
             ),
             concat_ws(
-                e, 'GS', 'FA', gs_elements[4], gs_elements[3], gs_elements[5], gs_elements[6],
-                cast(ack_control as string), 'X', gs_elements[9]
+                e, 'GS', 'FA', {{ list_item('gs_elements', 4) }}, {{ list_item('gs_elements', 3) }}, {{ list_item('gs_elements', 5) }}, {{ list_item('gs_elements', 6) }},
+                cast(ack_control as string), 'X', {{ list_item('gs_elements', 9) }}
             ),
             concat_ws(e, 'ST', '997', '0001'),
             concat_ws(e, 'AK1', coalesce(functional_id_code, ''), coalesce(group_control_number, ''))
-        ] as head,
+        ) as head,
         concat_ws(
             e, 'AK9', group_status, cast(sets_included as string), cast(sets_received as string),
             cast(case when group_status = 'R' then 0 else sets_accepted end as string),
-            nullif(replace(array_to_string(ak9_codes, ','), ',', e), '')
+            replace(ak9_codes, ',', e)
         ) as ak9
     from statused
 ),
@@ -194,7 +194,7 @@ final as (
         group_status,
         nullif(concat_ws('; ', group_reasons, set_reasons), '') as reasons,
         lpad(cast(ack_control as string), 9, '0') as ack_control_number,
-        replace(array_to_string(head, chr(31)), chr(31), t) || t
+        replace(head, chr(31), t) || t
         || coalesce(ak2_ak5, '')
         || ak9 || t
         || concat_ws(e, 'SE', cast(4 + 2 * sets_received as string), '0001') || t

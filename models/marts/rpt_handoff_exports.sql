@@ -31,7 +31,8 @@ final as (
         exports.batch_file,
         exports.target,
         exports.run_id,
-        exports.exported_at,
+        -- a timestamp without a zone on Spark, as the raw Parquet lands it: the contract type
+        cast(exports.exported_at as timestamp) as exported_at,
         case
             when not exports.is_latest_version then 'superseded'
             -- a corrected file dropped the order or made it fail validation

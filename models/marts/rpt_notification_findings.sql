@@ -41,7 +41,8 @@ findings as (
         replace(
             rules.description,
             '`threshold`',
-            coalesce(regexp_replace(cast(rules.threshold as string), '\.?0+$', ''), '')
+            -- [.] rather than an escaped dot: Spark reads a backslash in a literal as an escape
+            coalesce(regexp_replace(cast(rules.threshold as string), '[.]?0+$', ''), '')
         ) as what_to_fix
     from failures
     left join rules on failures.rule_id = rules.rule_id
@@ -52,7 +53,7 @@ final as (
         {{ notification_id('recipient', "'format_findings'", 'business_date') }} as notification_id,
         cast(row_number() over (
             partition by recipient, business_date
-            order by source_file, source_line nulls first, rule_id, error_id
+            order by source_file nulls last, source_line nulls first, rule_id, error_id
         ) as bigint) as item_number,
         recipient,
         business_date,

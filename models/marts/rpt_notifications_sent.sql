@@ -25,7 +25,8 @@ final as (
         sent.target,
         sent.csv_file,
         sent.summary_file,
-        sent.sent_at,
+        -- a timestamp without a zone on Spark, as the raw Parquet lands it: the contract type
+        cast(sent.sent_at as timestamp) as sent_at,
         sent.run_id,
         sent.content_hash,
         case

@@ -22,7 +22,8 @@ final as (
         orders.*,
         exports.version as last_exported_version,
         exports.content_hash as last_exported_hash,
-        exports.exported_at as last_exported_at,
+        -- a timestamp without a zone on Spark, as the raw Parquet lands it: the contract type
+        cast(exports.exported_at as timestamp) as last_exported_at,
         exports.batch_file as last_batch_file,
         case
             when exports.handoff_id is null then 'new'

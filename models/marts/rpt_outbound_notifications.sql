@@ -19,6 +19,15 @@
 ) }}
 {#- what notification_dates reads, referenced whatever the branch, so that dbt sees it when it parses the model -#}
 {%- set date_inputs = [ref('stg_loader__file_versions'), ref('int_reconciliation_horizon')] %}
+{#- the columns of the detail models, in their order, as the hashes cover them -#}
+{%- set finding_columns = [
+    'notification_id', 'item_number', 'recipient', 'business_date', 'source_file', 'source_line', 'rule_id',
+    'severity', 'field_name', 'failed_value', 'message', 'what_to_fix'
+] %}
+{%- set missing_order_columns = [
+    'notification_id', 'item_number', 'recipient', 'business_date', 'store_id', 'order_id', 'delivered_order_id',
+    'ordered_at_utc', 'pos_order_total', 'currency', 'has_validation_errors', 'pos_source_file', 'example_rank'
+] %}
 
 with
 
@@ -45,14 +54,15 @@ finding_rules as (
         notification_id,
         rule_id,
         count(*) as rule_findings,
-        '- ' || rule_id || ' (' || coalesce(any_value(severity), 'unknown rule') || '): '
+        -- severity and what to fix are the rule's: one value per rule
+        '- ' || rule_id || ' (' || coalesce(max(severity), 'unknown rule') || '): '
         || count(*) || case when count(*) = 1 then ' record' else ' records' end || chr(10)
-        || '  Required: ' || coalesce(any_value(what_to_fix), 'the rule is not in the rules seed') || chr(10)
-        || string_agg(
-            '  e.g. ' || source_file || coalesce(', line ' || source_line, '') || ': '
-            || coalesce('"' || failed_value || '"', '(missing)') || coalesce(' - ' || message, ''),
-            chr(10) order by example_rank
-        ) filter (where example_rank <= 3) as rule_text
+        || '  Required: ' || coalesce(max(what_to_fix), 'the rule is not in the rules seed') || chr(10)
+        || {{ ordered_agg(
+            "case when example_rank <= 3 then '  e.g. ' || source_file || coalesce(', line ' || source_line, '') || ': '
+            || coalesce('\"' || failed_value || '\"', '(missing)') || coalesce(' - ' || message, '') end",
+            'chr(10)', 'example_rank'
+        ) }} as rule_text
     from finding_examples
     group by notification_id, rule_id
 ),
@@ -60,13 +70,14 @@ finding_rules as (
 finding_notifications as (
     select
         notification_id,
-        any_value(recipient) as recipient,
+        -- one recipient and date per notification (its id says them)
+        max(recipient) as recipient,
         'format_findings' as kind,
-        any_value(business_date) as business_date,
+        max(business_date) as business_date,
         count(*) as item_count,
         count(distinct source_file) as file_count,
         -- the whole row as JSON, so that a null and an empty value hash differently
-        md5(string_agg(cast(to_json(findings) as string), chr(10) order by item_number)) as content_hash
+        md5({{ ordered_agg(json_object_text(finding_columns), 'chr(10)', 'item_number') }}) as content_hash
     from findings
     group by notification_id
 ),
@@ -74,7 +85,7 @@ finding_notifications as (
 finding_rule_texts as (
     select
         notification_id,
-        string_agg(rule_text, chr(10) order by rule_findings desc, rule_id asc) as rules_text
+        {{ ordered_agg('rule_text', 'chr(10)', 'rule_findings desc, rule_id asc') }} as rules_text
     from finding_rules
     group by notification_id
 ),
@@ -123,10 +134,10 @@ missing_stores as (
 missing_store_texts as (
     select
         notification_id,
-        string_agg(
-            '  ' || store_id || ': ' || store_orders || case when store_orders = 1 then ' order' else ' orders' end,
-            chr(10) order by store_orders desc, store_id asc
-        ) as stores_text
+        {{ ordered_agg(
+            "'  ' || store_id || ': ' || store_orders || case when store_orders = 1 then ' order' else ' orders' end",
+            'chr(10)', 'store_orders desc, store_id asc'
+        ) }} as stores_text
     from missing_stores
     group by notification_id
 ),
@@ -134,17 +145,19 @@ missing_store_texts as (
 missing_notifications as (
     select
         notification_id,
-        any_value(recipient) as recipient,
+        max(recipient) as recipient,
         'missing_orders' as kind,
-        any_value(business_date) as business_date,
+        max(business_date) as business_date,
         count(*) as item_count,
-        md5(string_agg(cast(to_json(missing_examples) as string), chr(10) order by item_number)) as content_hash,
-        string_agg(
-            '  ' || order_id || ', store ' || coalesce(store_id, '(none)')
-            || coalesce(', rung up ' || strftime(ordered_at_utc, '%Y-%m-%d %H:%M:%S') || ' UTC', '')
-            || coalesce(', ' || pos_order_total || coalesce(' ' || currency, ''), ''),
-            chr(10) order by item_number
-        ) filter (where example_rank <= 5) as examples_text
+        md5({{ ordered_agg(
+            json_object_text(missing_order_columns, timestamps=['ordered_at_utc']), 'chr(10)', 'item_number'
+        ) }}) as content_hash,
+        {{ ordered_agg(
+            "case when example_rank <= 5 then '  ' || order_id || ', store ' || coalesce(store_id, '(none)')
+            || coalesce(', rung up ' || " ~ format_timestamp('ordered_at_utc', '%Y-%m-%d %H:%M:%S') ~ " || ' UTC', '')
+            || coalesce(', ' || pos_order_total || coalesce(' ' || currency, ''), '') end",
+            'chr(10)', 'item_number'
+        ) }} as examples_text
     from missing_examples
     group by notification_id
 ),
