@@ -18,6 +18,9 @@
     'ship_to_city', 'ship_to_postal_code', 'ship_to_country', 'payment_method'
 ] -%}
 {%- set line_fields = ['line_number', 'sku', 'quantity', 'unit_price', 'discount_amount', 'line_total'] -%}
+{%- set line_text -%}
+    concat_ws('|', {% for field in line_fields %}coalesce(cast({{ field }} as string), ''){{ ', ' if not loop.last }}{% endfor %})
+{%- endset %}
 
 with
 
@@ -39,14 +42,6 @@ order_lines as (
         order_key,
         count(*) as line_count,
         cast(sum(line_total) as decimal(18, 2)) as lines_total,
-        {%- set line_text -%}
-            concat_ws(
-                '|',
-                {%- for field in line_fields %}
-                    coalesce(cast({{ field }} as string), ''){{ ',' if not loop.last }}
-                {%- endfor %}
-            )
-        {%- endset %}
         {{ ordered_agg(line_text, 'chr(10)', 'line_number') }} as lines_text
     from lines
     group by channel, order_key

@@ -11,6 +11,8 @@
     on_schema_change = 'append_new_columns',
     meta = {'grain': {'findings': true, 'key': 'order_key'}}
 ) }}
+{%- set file_columns = ['source_system', 'record_id', 'load_id', 'source_file', 'source_line', 'business_date',
+    'order_id', 'order_key', 'rule_id', 'field_name', 'failed_value', 'message'] %}
 with
 
 rules as (
@@ -70,8 +72,6 @@ ignored_files as (
     where is_latest_run and event = 'file_ignored'
 ),
 
-{%- set file_columns = ['source_system', 'record_id', 'load_id', 'source_file', 'source_line', 'business_date',
-    'order_id', 'order_key', 'rule_id', 'field_name', 'failed_value', 'message'] %}
 all_failures as (
     {{ union_ctes_by_name(
         [('source_system', 'string'), ('record_id', 'string'), ('load_id', 'bigint'), ('source_file', 'string'),
