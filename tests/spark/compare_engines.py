@@ -4,8 +4,9 @@
 
 The drop is generated (3 days of POS, OMS, references and every order channel, with the
 generator's bad rows) plus the channel fixtures of tests/fixtures/channels. It arrives in two
-batches, so that the second build is incremental: days 1-2 and the fixtures, then day 3 and a
-correction of day 2's POS file. Each batch is landed into DuckDB with the Parquet copy of the
+batches, so that the second build is incremental: days 1-2 and the fixtures, then day 3, a
+correction of day 2's POS file and review decisions (an approval, a rejection, and one for an
+item that does not exist). Each batch is landed into DuckDB with the Parquet copy of the
 raw layer (loaders/parquet_landing.py) and built on DuckDB, then on Spark (profiles.yml target
 `spark`, reading that Parquet). Then every model but the bookkeeping ones (or those selected)
 is read from both engines, every column as text, and compared EXCEPT ALL both ways; a
@@ -185,6 +186,30 @@ def second_batch(source: Path, drop: Path, last_stamp: str) -> None:
     day2.write_text("".join(lines[:-1]))
 
 
+def review_decisions(work: Path, drop: Path) -> None:
+    """A decisions file for batch 2: the first open review item of batch 1 approved, the second
+    rejected, and a decision on an item that does not exist (refused, a finding)."""
+    with duckdb.connect(str(work / "recon.duckdb"), read_only=True) as con:
+        queue = (
+            "select 1 from information_schema.tables where table_schema = 'marts' and table_name = 'rpt_review_queue'"
+        )
+        if not con.execute(queue).fetchall():
+            return  # a --select without the review queue
+        keys = con.execute(
+            "select error_key from marts.rpt_review_queue where review_status = 'open' order by error_key limit 2"
+        ).fetchall()
+    if len(keys) < 2:
+        raise SystemExit(f"the drop left {len(keys)} open review item(s) after batch 1; the comparison needs 2")
+    rows = [
+        f"{keys[0][0]},approve,compare,2026-12-01T10:00:00Z,within tolerance,",
+        f"{keys[1][0]},reject,compare,2026-12-01T10:05:00Z,wrong order,",
+        "0000not-a-key,approve,compare,2026-12-01T10:10:00Z,no such item,",
+    ]
+    target = drop / "review" / "review_decisions_batch2.csv"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text("error_key,action,decided_by,decided_at,reason,corrected_value\n" + "\n".join(rows) + "\n")
+
+
 def ingest(work: Path, drop: Path) -> None:
     db = work / "recon.duckdb"
     if loader_main(["ingest", "--from", str(drop), "--db", str(db), "--parquet-dir", str(work / "parquet"), "-q"]):
@@ -205,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     for batch in (1, 2):
         if batch == 2:
             second_batch(source, drop, last_stamp)
+            review_decisions(work, drop)
         ingest(work, drop)
         for target in ("dev", "spark"):
             if batch == 1:
