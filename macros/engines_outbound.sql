@@ -51,14 +51,7 @@
 {%- endmacro %}
 
 {% macro days_before(value, days) %}
-    {#- The date days (an integer expression) before a date, as a date. -#}
-    {{ return(adapter.dispatch('days_before')(value, days)) }}
+    {#- The date days (an integer expression) before a date, as a date (days_interval holds
+        what differs between the engines). -#}
+    {{ return('cast(' ~ value ~ ' - ' ~ days_interval(days) ~ ' as date)') }}
 {% endmacro %}
-
-{% macro default__days_before(value, days) -%}
-    cast({{ value }} - to_days({{ days }}) as date)
-{%- endmacro %}
-
-{% macro spark__days_before(value, days) -%}
-    date_sub({{ value }}, {{ days }})
-{%- endmacro %}
